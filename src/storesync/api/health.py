@@ -1,0 +1,92 @@
+"""`GET /api/health`: is each component up, and how fast does it answer.
+
+The database is essential (down → 503, status "down"); Redis and the broker are optional (down →
+"degraded", still 200, because the product keeps working on the database alone).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from storesync import __version__
+from storesync.bootstrap import Container
+
+router = APIRouter()
+
+
+def _timed(check: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        check()
+    except Exception as exc:
+        return {
+            "status": "down",
+            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+            "error": type(exc).__name__,
+        }
+    return {"status": "ok", "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def _check_database(container: Container) -> dict[str, Any]:
+    def ping() -> None:
+        with container.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    return _timed(ping)
+
+
+def _check_cache(container: Container) -> dict[str, Any]:
+    if container.redis is None:
+        return {"status": "disabled"}
+    redis = container.redis
+    return _timed(lambda: redis.ping())
+
+
+def _check_broker(container: Container) -> dict[str, Any]:
+    url = container.settings.broker_url
+    if not url:
+        return {"status": "ok", "kind": "in-process"}
+    parts = urlsplit(url)
+
+    def connect() -> None:
+        import socket
+
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 0), timeout=1):
+            pass
+
+    return {**_timed(connect), "kind": parts.scheme}
+
+
+def health_report(container: Container) -> tuple[int, dict[str, Any]]:
+    components = {
+        "database": _check_database(container),
+        "cache": _check_cache(container),
+        "broker": _check_broker(container),
+    }
+    extra_checks = container.extras.get("health_checks", {})
+    if isinstance(extra_checks, dict):
+        for name, check in extra_checks.items():
+            components[name] = check()
+    if components["database"]["status"] != "ok":
+        overall = "down"
+    elif any(c.get("status") == "down" for c in components.values()):
+        overall = "degraded"
+    else:
+        overall = "ok"
+    return (503 if overall == "down" else 200), {
+        "status": overall,
+        "version": __version__,
+        "components": components,
+    }
+
+
+@router.get("/api/health", tags=["operations"], summary="Component health")
+def health(request: Request) -> JSONResponse:
+    status_code, body = health_report(request.app.state.container)
+    return JSONResponse(body, status_code=status_code)

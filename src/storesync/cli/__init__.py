@@ -1,0 +1,1 @@
+"""The `storesync` command line. Nothing imports it."""

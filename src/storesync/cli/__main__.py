@@ -1,0 +1,3 @@
+from storesync.cli.main import app
+
+app()

@@ -1,0 +1,24 @@
+"""The `storesync` command: one sub-command per operator action."""
+
+from __future__ import annotations
+
+import typer
+
+from storesync import __version__
+from storesync.cli import db
+from storesync.cli.serve import serve
+
+app = typer.Typer(
+    name="storesync",
+    help="StoreSync: one catalog and one stock count for every Shopee and TikTok Shop shop.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(db.app, name="db")
+app.command()(serve)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)

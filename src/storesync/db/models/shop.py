@@ -1,0 +1,32 @@
+"""A connected marketplace shop and its (encrypted) credentials."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storesync.db.base import Base, utcnow
+
+
+class Shop(Base):
+    __tablename__ = "shops"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(8))
+    # active | paused (auth failed: sync stops until reconnected) | disconnected
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    # Fernet ciphertext; plaintext tokens never touch the database.
+    access_token_enc: Mapped[str | None] = mapped_column(Text)
+    refresh_token_enc: Mapped[str | None] = mapped_column(Text)
+    access_expires_at: Mapped[datetime | None]
+    refresh_expires_at: Mapped[datetime | None]
+    # Platform-specific connection data that is not secret (e.g. TikTok's shop cipher).
+    extra_json: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

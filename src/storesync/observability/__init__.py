@@ -1,0 +1,1 @@
+"""Logging with correlation ids, and (later) every metric name in one file."""
