@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     public_url: str | None = Field(default=None, description="base URL platforms reach us at")
 
+    poll_interval_s: float = Field(default=60.0, gt=0, description="order polling per shop")
+    sweep_interval_s: float = Field(default=5.0, gt=0, description="re-enqueue dirty work")
+    worker_threads: int = Field(default=4, ge=1, le=64)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
 

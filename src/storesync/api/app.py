@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -14,19 +17,59 @@ from storesync.bootstrap import Container, build_container
 from storesync.observability.metrics import REGISTRY
 
 
-def create_app(container: Container | None = None) -> FastAPI:
+def create_app(container: Container | None = None, background: bool = False) -> FastAPI:
+    """The app. With `background`, its lifespan runs the in-process worker and scheduler
+    (the embedded default) when no external broker is configured."""
     app = FastAPI(
+        lifespan=_lifespan if background else None,
         title="StoreSync",
         version=__version__,
         description="One catalog and one stock count for every Shopee and TikTok Shop shop.",
     )
     app.state.container = container or build_container()
+    app.state.background = None
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
+    for router in _feature_routers():
+        app.include_router(router)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _feature_routers() -> list[APIRouter]:
+    from storesync.catalog.endpoints import router as catalog
+    from storesync.inventory.endpoints import router as inventory
+    from storesync.order.endpoints import router as orders
+    from storesync.shop.endpoints import router as shops
+    from storesync.sync.endpoints import router as jobs
+    from storesync.webhook.endpoints import router as webhooks
+
+    return [shops, jobs, inventory, orders, catalog, webhooks]
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    from storesync.worker.embedded import Background
+    from storesync.worker.scheduler import Schedule
+
+    container: Container = app.state.container
+    embedded = not container.settings.broker_url
+    settings = container.settings
+    background = Background(
+        container,
+        run_worker=embedded,
+        run_scheduler=embedded,
+        worker_threads=settings.worker_threads,
+        schedule=Schedule(settings.sweep_interval_s, settings.poll_interval_s),
+    )
+    background.start()
+    app.state.background = background
+    try:
+        yield
+    finally:
+        background.stop()

@@ -7,6 +7,7 @@ import typer
 from storesync import __version__
 from storesync.cli import db
 from storesync.cli.serve import serve
+from storesync.cli.worker import scheduler, worker
 
 app = typer.Typer(
     name="storesync",
@@ -16,6 +17,8 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.command()(serve)
+app.command()(worker)
+app.command()(scheduler)
 
 
 @app.command()

@@ -24,6 +24,6 @@ def serve(
         upgrade(settings.effective_database_url)
     host = host or settings.host
     port = port or settings.port
-    app = create_app(build_container(settings))
+    app = create_app(build_container(settings), background=True)
     console.print(f"StoreSync listening on [bold]http://{host}:{port}[/]  (health: /api/health)")
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)

@@ -38,6 +38,15 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # Take transaction control from the sqlite3 module so `_begin` below decides how.
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        # IMMEDIATE takes the write lock up front. A deferred transaction that reads, then writes,
+        # fails at once with "database is locked" when another writer committed in between (busy
+        # timeout does not help there); a read-modify-write of stock must never hit that.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

@@ -1,0 +1,71 @@
+"""`/api/v1/inventory/{sku}`: stock, adjustments, ledger."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storesync.api.deps import session
+from storesync.db.models import LedgerEntry, Listing
+from storesync.domain.inventory import StockLevel
+from storesync.inventory.schemas import AdjustmentIn, InventoryOut, LedgerEntryOut, ListingStock
+from storesync.sync.tasks import inventory_service
+
+router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"])
+Db = Annotated[Session, Depends(session)]
+
+
+def inventory_view(db: Session, sku: str) -> InventoryOut:
+    service = inventory_service(db)
+    variant = service.variant_by_sku(sku)
+    level = service.level(variant.id)
+    listings = db.scalars(
+        select(Listing).where(Listing.variant_id == variant.id).order_by(Listing.shop_id)
+    )
+    return InventoryOut(
+        sku=variant.sku,
+        on_hand=level.on_hand,
+        reserved=level.reserved,
+        safety=level.safety,
+        available=StockLevel(level.on_hand, level.reserved, level.safety).available,
+        oversold=level.oversold,
+        listings=[
+            ListingStock(
+                shop_id=listing.shop_id,
+                desired=listing.desired_qty,
+                confirmed=listing.confirmed_qty,
+                dirty=listing.dirty,
+                last_error_code=listing.last_error_code,
+            )
+            for listing in listings
+        ],
+    )
+
+
+@router.get("/{sku}", response_model=InventoryOut, summary="Stock of one SKU and its listings")
+def get_inventory(sku: str, db: Db) -> InventoryOut:
+    return inventory_view(db, sku)
+
+
+@router.post("/{sku}/adjustments", response_model=InventoryOut, summary="Adjust on hand")
+def adjust(sku: str, body: AdjustmentIn, db: Db) -> InventoryOut:
+    inventory_service(db, actor="api").adjust(sku, body.delta, body.reason, note=body.note)
+    db.flush()
+    return inventory_view(db, sku)
+
+
+@router.get("/{sku}/ledger", response_model=list[LedgerEntryOut], summary="Stock ledger")
+def ledger(
+    sku: str, db: Db, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[LedgerEntryOut]:
+    variant = inventory_service(db).variant_by_sku(sku)
+    rows = db.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.variant_id == variant.id)
+        .order_by(LedgerEntry.id.desc())
+        .limit(limit)
+    )
+    return [LedgerEntryOut.model_validate(row, from_attributes=True) for row in rows]

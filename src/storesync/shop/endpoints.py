@@ -1,0 +1,76 @@
+"""`/api/v1/shops`: connect through OAuth, list, import a shop's catalog."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from storesync.api.deps import container, session
+from storesync.bootstrap import Container
+from storesync.domain.platform import Platform
+from storesync.shop.schemas import ConnectRequest, ConnectResponse, JobRef, ShopOut
+from storesync.shop.service import ShopService
+from storesync.sync.records import new_job
+
+router = APIRouter(prefix="/api/v1/shops", tags=["shops"])
+
+Db = Annotated[Session, Depends(session)]
+App = Annotated[Container, Depends(container)]
+
+
+def _service(db: Session, app: Container) -> ShopService:
+    return ShopService(
+        db,
+        app.clients,
+        app.settings.effective_public_url,
+        state_key=app.settings.ensure_secret_key().encode(),
+    )
+
+
+@router.post("/connect", response_model=ConnectResponse, summary="Start connecting a shop")
+def connect(body: ConnectRequest, db: Db, app: App) -> ConnectResponse:
+    return ConnectResponse(authorization_url=_service(db, app).start_connect(body.platform))
+
+
+@router.get("/callback/{platform}", response_class=HTMLResponse, summary="OAuth redirect target")
+def callback(
+    platform: Platform,
+    db: Db,
+    app: App,
+    code: Annotated[str, Query(min_length=1)],
+    state: str | None = None,
+    shop_id: str | None = None,
+    main_account_id: str | None = None,
+) -> HTMLResponse:
+    hint = shop_id or (f"main:{main_account_id}" if main_account_id else None)
+    shops = _service(db, app).complete_connect(platform, code, state, hint)
+    db.flush()
+    for shop in shops:
+        app.jobs.send_after_commit(db, "import_catalog", shop_id=shop.id)
+    names = ", ".join(shop.name for shop in shops)
+    return HTMLResponse(
+        f"<!doctype html><title>Connected</title><h1>Connected: {_escape(names)}</h1>"
+        '<p>Importing the catalog now. <a href="/">Back to StoreSync</a></p>'
+    )
+
+
+@router.get("", response_model=list[ShopOut], summary="Connected shops")
+def list_shops(db: Db, app: App) -> list[ShopOut]:
+    return [ShopOut.model_validate(shop, from_attributes=True) for shop in _service(db, app).list()]
+
+
+@router.post("/{shop_id}/import", response_model=JobRef, status_code=202, summary="Import catalog")
+def import_catalog(shop_id: int, db: Db, app: App) -> JobRef:
+    _service(db, app).get(shop_id)
+    job_id = new_job(db, "import", shop_id)
+    app.jobs.send_after_commit(db, "import_catalog", shop_id=shop_id, job_id=job_id)
+    return JobRef(job_id=job_id)
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)

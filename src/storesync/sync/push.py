@@ -1,0 +1,111 @@
+"""Level-triggered stock push: converge every dirty listing of a shop to its desired quantity.
+
+Three short steps, never holding a transaction across a platform call:
+1. read the shop's dirty listings (what to push is decided from the database, not the message);
+2. push absolute quantities through the client, which batches to the platform's limits;
+3. record what the platform confirmed. A listing whose desired value moved meanwhile stays dirty,
+   and the caller enqueues another push: latest value wins, and nothing is lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from storesync.db.base import utcnow
+from storesync.db.engine import unit_of_work
+from storesync.db.models import Listing, Order, OrderLine, Shop
+from storesync.marketplaces.base import ListingRef, MarketplaceClient, StockUpdate
+
+MAX_LISTINGS_PER_RUN = 500  # bounds one job's time; the rest stays dirty for the next run
+
+
+@dataclass
+class PushReport:
+    attempted: int = 0
+    confirmed: int = 0
+    failed: int = 0
+    still_dirty: int = 0
+    error_codes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    listing_id: int
+    update: StockUpdate
+
+
+def push_shop(
+    session_factory: sessionmaker[Session], client: MarketplaceClient, shop_id: int
+) -> PushReport:
+    with unit_of_work(session_factory) as session:
+        planned = _plan(session, shop_id)
+    report = PushReport(attempted=len(planned))
+    if not planned:
+        return report
+    results = client.update_stock([p.update for p in planned])
+    by_ref = {result.ref: result for result in results}
+    with unit_of_work(session_factory) as session:
+        for item in planned:
+            listing = session.get(Listing, item.listing_id, with_for_update=True)
+            result = by_ref.get(item.update.ref)
+            if listing is None or result is None:
+                continue
+            if result.ok:
+                report.confirmed += 1
+                listing.confirmed_qty = item.update.available
+                listing.confirmed_at = utcnow()
+                listing.last_error_code = listing.last_error = None
+            else:
+                report.failed += 1
+                code = result.error.code.value if result.error else "PLATFORM_API_ERROR"
+                report.error_codes[code] = report.error_codes.get(code, 0) + 1
+                listing.last_error_code = code
+                listing.last_error = (result.error.message if result.error else "")[:500]
+            listing.dirty = listing.confirmed_qty != listing.desired_qty
+            report.still_dirty += int(listing.dirty and result.ok)
+    return report
+
+
+def _plan(session: Session, shop_id: int) -> list[_Planned]:
+    shop = session.get(Shop, shop_id)
+    if shop is None or shop.status != "active":
+        return []
+    listings = session.scalars(
+        select(Listing)
+        .where(Listing.shop_id == shop_id, Listing.dirty.is_(True))
+        .order_by(Listing.id)
+        .limit(MAX_LISTINGS_PER_RUN)
+    ).all()
+    if not listings:
+        return []
+    held = _reserved_here(session, shop_id, [listing.variant_id for listing in listings])
+    return [
+        _Planned(
+            listing.id,
+            StockUpdate(
+                ref=ListingRef(listing.external_item_id, listing.external_variant_id),
+                available=max(0, listing.desired_qty),
+                reserved_here=held.get(listing.variant_id, 0),
+            ),
+        )
+        for listing in listings
+    ]
+
+
+def _reserved_here(session: Session, shop_id: int, variant_ids: list[int]) -> dict[int, int]:
+    """Units this shop's open orders hold, per variant: platforms that count their own
+    reservations inside writable stock (Shopee) need them added back."""
+    rows = session.execute(
+        select(OrderLine.variant_id, func.sum(OrderLine.quantity))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(
+            Order.shop_id == shop_id,
+            OrderLine.holds_stock.is_(True),
+            OrderLine.variant_id.in_(variant_ids),
+        )
+        .group_by(OrderLine.variant_id)
+    )
+    return {int(variant_id or 0): int(total or 0) for variant_id, total in rows}

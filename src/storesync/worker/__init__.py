@@ -1,0 +1,1 @@
+"""Background work: Dramatiq broker set-up, the task registry, enqueue-after-commit, scheduler."""

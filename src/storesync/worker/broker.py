@@ -1,0 +1,45 @@
+"""The Dramatiq broker: in-memory with an in-process worker on the embedded default, Redis or
+RabbitMQ when scaled out. The in-memory broker is not durable; durability comes from the database
+(dirty listings, received webhook events), which the scheduler's sweep re-enqueues."""
+
+from __future__ import annotations
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+
+from storesync.worker.middleware import CorrelationMiddleware
+from storesync.worker.registry import declare_actors
+
+QUEUES = ("default", "push", "orders")
+
+
+def make_broker(url: str | None) -> dramatiq.Broker:
+    broker: dramatiq.Broker
+    if not url:
+        broker = StubBroker()
+    elif url.startswith(("redis://", "rediss://", "unix://")):
+        from dramatiq.brokers.redis import RedisBroker
+
+        broker = RedisBroker(url=url)  # type: ignore[no-untyped-call]
+    elif url.startswith(("amqp://", "amqps://")):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        broker = RabbitmqBroker(url=url)
+    else:
+        raise ValueError(f"STORESYNC_BROKER_URL must be redis:// or amqp:// (got {url[:20]}…)")
+    broker.add_middleware(CorrelationMiddleware())
+    # Import the features' task modules so their @task functions are registered.
+    import storesync.sync.tasks  # noqa: F401
+
+    declare_actors(broker)
+    for queue in QUEUES:
+        broker.declare_queue(queue)
+    return broker
+
+
+def start_worker(broker: dramatiq.Broker, threads: int = 4) -> dramatiq.Worker:
+    # Short idle timeout: an in-process worker polls the in-memory queues, and 100 ms is the
+    # price a message pays at most before a thread notices it.
+    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
+    worker.start()
+    return worker

@@ -1,0 +1,167 @@
+"""A whole StoreSync on the embedded default against both simulators, over real HTTP, in-process.
+
+Used by the end-to-end tests: `Stack` starts the Shopee and TikTok simulators and StoreSync (API,
+in-process worker, scheduler), connects shops through the real OAuth flow, and offers the few
+waits a test needs. Everything listens on loopback ports chosen by the OS.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from marketsim.common.server import BackgroundServer
+from marketsim.shopee.app import create_app as create_shopee
+from marketsim.tiktok.app import create_app as create_tiktok
+from storesync.api.app import create_app
+from storesync.bootstrap import build_container
+from storesync.config import Settings
+from storesync.db.migrate import upgrade
+
+PARTNER_ID, PARTNER_KEY = 2001887, "e2e-partner-key"
+APP_KEY, APP_SECRET = "e2e-app", "e2e-app-secret"
+
+
+class AppServer:
+    """uvicorn in a thread on a port we picked first (our public URL must be known up front)."""
+
+    def __init__(self, app: Any, port: int) -> None:
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        wait_for(lambda: self.server.started, timeout_s=15, what="StoreSync to start")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(predicate: Callable[[], Any], timeout_s: float = 20.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(0.05)
+
+
+@dataclass
+class Sim:
+    name: str
+    server: BackgroundServer
+    http: httpx.Client
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        response = self.http.post(path, json=body)
+        response.raise_for_status()
+        return response.json()
+
+    def stock(self, shop_id: str) -> dict[str, dict[str, int]]:
+        response = self.http.get("/_sim/stock", params={"shop_id": shop_id})
+        response.raise_for_status()
+        result: dict[str, dict[str, int]] = response.json()
+        return result
+
+
+@dataclass
+class Stack:
+    tmp: Path
+    database_url: str | None = None
+    servers: list[BackgroundServer] = field(default_factory=list)
+
+    def start(self) -> Stack:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.shopee = self._sim(
+            "shopee",
+            create_shopee(
+                partner_id=PARTNER_ID,
+                partner_key=PARTNER_KEY,
+                webhook_url=f"{self.url}/webhooks/shopee",
+            ),
+        )
+        self.tiktok = self._sim(
+            "tiktok",
+            create_tiktok(
+                app_key=APP_KEY, app_secret=APP_SECRET, webhook_url=f"{self.url}/webhooks/tiktok"
+            ),
+        )
+        self.settings = Settings(
+            data_dir=self.tmp,
+            database_url=self.database_url,
+            port=port,
+            public_url=self.url,
+            shopee_partner_id=PARTNER_ID,
+            shopee_partner_key=PARTNER_KEY,
+            shopee_base_url=self.shopee.server.url,
+            tiktok_app_key=APP_KEY,
+            tiktok_app_secret=APP_SECRET,
+            tiktok_base_url=self.tiktok.server.url,
+            tiktok_auth_url=self.tiktok.server.url,
+            sweep_interval_s=1.0,
+            poll_interval_s=2.0,
+        )
+        upgrade(self.settings.effective_database_url)
+        self.container = build_container(self.settings)
+        app = create_app(self.container, background=True)
+        self.storesync = AppServer(app, port)
+        self.storesync.start()
+        self.api = httpx.Client(base_url=self.url, timeout=30)
+        return self
+
+    def _sim(self, name: str, app: Any) -> Sim:
+        server = BackgroundServer(app)
+        server.start()
+        self.servers.append(server)
+        return Sim(name, server, httpx.Client(base_url=server.url, timeout=30))
+
+    def stop(self) -> None:
+        self.storesync.stop()
+        for client in (self.api, self.shopee.http, self.tiktok.http):
+            client.close()
+        for server in reversed(self.servers):
+            server.stop()
+        self.container.close()
+
+    def connect(self, sim: Sim, name: str) -> dict[str, Any]:
+        """Create a shop on the simulator, then connect it through StoreSync's real OAuth flow."""
+        created = sim.post("/_sim/shops", {"name": name})
+        url = self.api.post("/api/v1/shops/connect", json={"platform": sim.name}).json()[
+            "authorization_url"
+        ]
+        # The consent page approves the named shop at once and redirects to our callback.
+        with httpx.Client(timeout=30, follow_redirects=True) as browser:
+            consent = browser.get(f"{url}&shop_id={created['shop_id']}")
+        assert consent.status_code == 200, consent.text
+        shops = self.api.get("/api/v1/shops").json()
+        return next(s for s in shops if s["external_id"] == str(created["shop_id"])) | {
+            "sim": created
+        }
+
+    def wait_jobs_done(self, kind: str, count: int) -> None:
+        def done() -> bool:
+            jobs = self.api.get("/api/v1/jobs", params={"kind": kind}).json()
+            finished = [j for j in jobs if j["status"] in {"succeeded", "partial", "failed"}]
+            return len(finished) >= count
+
+        wait_for(done, what=f"{count} {kind} jobs")
