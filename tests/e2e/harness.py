@@ -87,6 +87,7 @@ class Sim:
 class Stack:
     tmp: Path
     database_url: str | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
     servers: list[BackgroundServer] = field(default_factory=list)
 
     def start(self) -> Stack:
@@ -120,6 +121,7 @@ class Stack:
             tiktok_auth_url=self.tiktok.server.url,
             sweep_interval_s=1.0,
             poll_interval_s=2.0,
+            **self.overrides,
         )
         upgrade(self.settings.effective_database_url)
         self.container = build_container(self.settings)
@@ -165,3 +167,55 @@ class Stack:
             return len(finished) >= count
 
         wait_for(done, what=f"{count} {kind} jobs")
+
+
+CATALOG = [
+    {
+        "name": "Linen shirt",
+        "variants": [
+            {"sku": "SHIRT-S", "price": "19.90", "stock": 10},
+            {"sku": "SHIRT-M", "price": "19.90", "stock": 5},
+        ],
+    },
+    {"name": "Canvas tote", "variants": [{"sku": "TOTE", "price": "9.50", "stock": 3}]},
+]
+
+
+@dataclass
+class Connected:
+    """One Shopee and one TikTok shop, connected and imported, listing CATALOG."""
+
+    shopee: dict[str, Any]
+    tiktok: dict[str, Any]
+
+    @property
+    def shopee_sim_id(self) -> str:
+        return str(self.shopee["sim"]["shop_id"])
+
+    @property
+    def tiktok_sim_id(self) -> str:
+        return str(self.tiktok["sim"]["shop_id"])
+
+
+def connect_two_shops(stack: Stack, catalog: list[dict[str, Any]] = CATALOG) -> Connected:
+    shopee = stack.connect(stack.shopee, "Shopee One")
+    stack.shopee.post("/_sim/products", {"shop_id": shopee["sim"]["shop_id"], "products": catalog})
+    tiktok = stack.connect(stack.tiktok, "TikTok One")
+    stack.tiktok.post("/_sim/products", {"shop_id": tiktok["sim"]["shop_id"], "products": catalog})
+    # Connecting enqueued an import before the products existed; import again now.
+    for shop in (shopee, tiktok):
+        assert stack.api.post(f"/api/v1/shops/{shop['id']}/import").status_code == 202
+    stack.wait_jobs_done("import", 4)
+    return Connected(shopee, tiktok)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment a separate `storesync` process needs to join this stack."""
+    env = {}
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env[f"STORESYNC_{name.upper()}"] = str(value)
+    if settings.database_url is None:
+        env["STORESYNC_DATABASE_URL"] = settings.effective_database_url
+    env["STORESYNC_SECRET_KEY"] = settings.ensure_secret_key()
+    return env

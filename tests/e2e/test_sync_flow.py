@@ -7,18 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import Stack, wait_for
-
-CATALOG = [
-    {
-        "name": "Linen shirt",
-        "variants": [
-            {"sku": "SHIRT-S", "price": "19.90", "stock": 10},
-            {"sku": "SHIRT-M", "price": "19.90", "stock": 5},
-        ],
-    },
-    {"name": "Canvas tote", "variants": [{"sku": "TOTE", "price": "9.50", "stock": 3}]},
-]
+from tests.e2e.harness import Stack, connect_two_shops, wait_for
 
 
 @pytest.fixture
@@ -29,27 +18,15 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 
 
 def test_an_order_on_shopee_updates_tiktok_within_seconds(stack: Stack) -> None:
-    shopee_shop = stack.connect(stack.shopee, "Shopee One")
-    stack.shopee.post(
-        "/_sim/products", {"shop_id": shopee_shop["sim"]["shop_id"], "products": CATALOG}
-    )
-    tiktok_shop = stack.connect(stack.tiktok, "TikTok One")
-    stack.tiktok.post(
-        "/_sim/products", {"shop_id": tiktok_shop["sim"]["shop_id"], "products": CATALOG}
-    )
-    # Connecting enqueued an import before the products existed; import again now.
-    for shop in (shopee_shop, tiktok_shop):
-        assert stack.api.post(f"/api/v1/shops/{shop['id']}/import").status_code == 202
-    stack.wait_jobs_done("import", 4)
+    shops = connect_two_shops(stack)
     assert stack.api.get("/api/v1/inventory/SHIRT-S").json()["on_hand"] == 10
 
     order = stack.shopee.post(
         "/_sim/orders",
-        {"shop_id": shopee_shop["sim"]["shop_id"], "lines": [{"sku": "SHIRT-S", "quantity": 3}]},
+        {"shop_id": shops.shopee_sim_id, "lines": [{"sku": "SHIRT-S", "quantity": 3}]},
     )
-    tiktok_id = tiktok_shop["sim"]["shop_id"]
     wait_for(
-        lambda: stack.tiktok.stock(tiktok_id)["SHIRT-S"]["available"] == 7,
+        lambda: stack.tiktok.stock(shops.tiktok_sim_id)["SHIRT-S"]["available"] == 7,
         timeout_s=10,
         what="TikTok to show 7 SHIRT-S after a Shopee sale of 3",
     )
@@ -57,3 +34,25 @@ def test_an_order_on_shopee_updates_tiktok_within_seconds(stack: Stack) -> None:
     assert (inventory["on_hand"], inventory["reserved"], inventory["available"]) == (10, 3, 7)
     orders = stack.api.get("/api/v1/orders").json()
     assert [o["external_id"] for o in orders] == [str(order["order_id"])]
+
+
+def test_shipping_and_cancelling_move_stock_on_every_shop(stack: Stack) -> None:
+    shops = connect_two_shops(stack)
+    shipped = stack.tiktok.post(
+        "/_sim/orders", {"shop_id": shops.tiktok_sim_id, "lines": [{"sku": "TOTE", "quantity": 2}]}
+    )
+    cancelled = stack.shopee.post(
+        "/_sim/orders", {"shop_id": shops.shopee_sim_id, "lines": [{"sku": "TOTE", "quantity": 1}]}
+    )
+    stack.tiktok.post(f"/_sim/orders/{shipped['order_id']}/status", {"status": "IN_TRANSIT"})
+    stack.shopee.post(f"/_sim/orders/{cancelled['order_id']}/status", {"status": "CANCELLED"})
+
+    def settled() -> bool:
+        tote = stack.api.get("/api/v1/inventory/TOTE").json()
+        return (tote["on_hand"], tote["reserved"]) == (1, 0)
+
+    wait_for(settled, what="TOTE: 2 shipped, 1 cancelled")
+    wait_for(lambda: stack.shopee.stock(shops.shopee_sim_id)["TOTE"]["available"] == 1)
+    ledger = stack.api.get("/api/v1/inventory/TOTE/ledger").json()
+    assert sum(entry["delta"] for entry in ledger) == 1
+    assert {entry["reason"] for entry in ledger} == {"initial", "order_shipped"}
