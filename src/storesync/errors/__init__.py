@@ -44,7 +44,7 @@ from storesync.errors.taxonomy import (
     PlatformAPIError,
     PlatformRejectedError,
     RateLimitError,
-  StoreSyncError,
+    StoreSyncError,
     SyncConflictError,
     SyncError,
     TokenExpiredError,

@@ -1,0 +1,186 @@
+"""The transport all clients share: pooled httpx, timeouts, correlation ids, a log line per call.
+
+Platform packages decide how to sign a request and how to read an answer; this module sends it,
+times it, turns transport failures into the taxonomy and logs the outcome. It knows no vendor.
+
+A call is ONE function (`send_call`) from request to parsed result or `StoreSyncError`, so the
+retry layer that comes later can wrap it without reaching inside.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+import httpx
+import structlog
+
+from storesync.domain.platform import Platform
+from storesync.errors import (
+    InternalError,
+    NetworkError,
+    NetworkTimeoutError,
+    PlatformAPIError,
+    StoreSyncError,
+)
+from storesync.observability.context import correlation_id as correlation_id_var
+from storesync.observability.context import new_correlation_id
+
+__all__ = [
+    "CallOutcome",
+    "Timeouts",
+    "build_http_client",
+    "correlation_id_var",
+    "parse_retry_after",
+    "send_call",
+    "translate_transport_error",
+]
+
+T = TypeVar("T")
+
+log = structlog.get_logger("storesync.marketplaces")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds. Read covers the platform's slowest documented call; connect fails fast so a dead
+    host costs little of the in-call retry budget (< 10 s, RELIABILITY.md)."""
+
+    connect_s: float = 3.0
+    read_s: float = 15.0
+    write_s: float = 15.0
+    pool_s: float = 3.0
+
+    def as_httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(
+            connect=self.connect_s, read=self.read_s, write=self.write_s, pool=self.pool_s
+        )
+
+
+def build_http_client(timeouts: Timeouts, *, max_connections: int = 20) -> httpx.Client:
+    # One pool per client; keep-alive matters: signing is cheap, TLS handshakes are not.
+    return httpx.Client(
+        timeout=timeouts.as_httpx(),
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=10),
+        follow_redirects=False,
+        headers={"User-Agent": "storesync/0.1"},
+    )
+
+
+def current_request_id() -> str:
+    """The bound correlation id, or a fresh one for this call only (never bound from here)."""
+    return correlation_id_var.get() or new_correlation_id()
+
+
+@dataclass(frozen=True, slots=True)
+class CallOutcome(Generic[T]):
+    """What a platform's response reader returns: the value and the vendor's request id."""
+
+    value: T
+    vendor_request_id: str | None = None
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def translate_transport_error(
+    exc: httpx.HTTPError, *, platform: Platform, method: str, path: str
+) -> StoreSyncError:
+    """Failures below HTTP: nothing came back from the platform, so there is no vendor code."""
+    details: dict[str, Any] = {
+        "platform": platform.value,
+        "method": method,
+        "path": path,
+        "exception": type(exc).__name__,
+    }
+    message = f"{platform.value} {method} {path}: {type(exc).__name__}: {exc}"
+    if isinstance(exc, httpx.TimeoutException):
+        # PoolTimeout included: our own pool was exhausted for pool_s, same remedy (back off).
+        return NetworkTimeoutError(message, details=details)
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        # A misconfigured base URL is our bug, not the network's; retrying cannot help.
+        return InternalError(message, details=details)
+    if isinstance(exc, httpx.TransportError):
+        # ConnectError (DNS, refused), ReadError/WriteError (resets), protocol errors, proxies.
+        return NetworkError(message, details=details)
+    return PlatformAPIError(message, details=details)
+
+
+def send_call(
+    http: httpx.Client,
+    request: httpx.Request,
+    *,
+    platform: Platform,
+    path: str,
+    read: Callable[[httpx.Response], CallOutcome[T]],
+) -> T:
+    """Send `request`, let `read` interpret the answer, log one line, raise only StoreSyncError."""
+    request.headers[REQUEST_ID_HEADER] = request.headers.get(REQUEST_ID_HEADER) or (
+        current_request_id()
+    )
+    started = time.perf_counter()
+    status: int | None = None
+    vendor_request_id: str | None = None
+    outcome = "ok"
+    try:
+        try:
+            response = http.send(request)
+        except httpx.HTTPError as exc:
+            raise translate_transport_error(
+                exc, platform=platform, method=request.method, path=path
+            ) from exc
+        status = response.status_code
+        try:
+            result = read(response)
+        except (ValueError, KeyError, TypeError) as exc:
+            # The answer did not have the documented shape (pydantic errors are ValueErrors).
+            # Not our input's fault and maybe transient (a proxy's HTML page): retryable.
+            raise PlatformAPIError(
+                f"{platform.value} {request.method} {path}: unreadable response: {exc}",
+                details={
+                    "platform": platform.value,
+                    "path": path,
+                    "http_status": status,
+                    "raw": response.text[:2000],
+                },
+            ) from exc
+        vendor_request_id = result.vendor_request_id
+        return result.value
+    except StoreSyncError as err:
+        outcome = type(err).__name__
+        request_id = err.details.get("request_id")
+        vendor_request_id = request_id if isinstance(request_id, str) else None
+        raise
+    finally:
+        log.info(
+            "marketplace_call",
+            platform=platform.value,
+            method=request.method,
+            path=path,
+            status=status,
+            latency_ms=round((time.perf_counter() - started) * 1000, 1),
+            vendor_request_id=vendor_request_id,
+            outcome=outcome,
+            correlation_id=request.headers[REQUEST_ID_HEADER],
+        )
