@@ -119,9 +119,7 @@ class Stack:
             tiktok_app_secret=APP_SECRET,
             tiktok_base_url=self.tiktok.server.url,
             tiktok_auth_url=self.tiktok.server.url,
-            sweep_interval_s=1.0,
-            poll_interval_s=2.0,
-            **self.overrides,
+            **({"sweep_interval_s": 1.0, "poll_interval_s": 2.0} | self.overrides),
         )
         upgrade(self.settings.effective_database_url)
         self.container = build_container(self.settings)

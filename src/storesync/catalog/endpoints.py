@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from storesync.api.deps import session
+from storesync.api.deps import Db
 from storesync.db.models import CatalogReview
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
-Db = Annotated[Session, Depends(session)]
 
 
 class ReviewItem(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from storesync import __version__
-from storesync.cli import db
+from storesync.cli import db, sync
 from storesync.cli.serve import serve
 from storesync.cli.worker import scheduler, worker
 
@@ -16,6 +16,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(sync.app, name="sync")
+app.command()(sync.resync)
 app.command()(serve)
 app.command()(worker)
 app.command()(scheduler)

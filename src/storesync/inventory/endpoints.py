@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storesync.api.deps import session
+from storesync.api.deps import Db
 from storesync.db.models import LedgerEntry, Listing
 from storesync.domain.inventory import StockLevel
 from storesync.inventory.schemas import AdjustmentIn, InventoryOut, LedgerEntryOut, ListingStock
 from storesync.sync.tasks import inventory_service
 
 router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"])
-Db = Annotated[Session, Depends(session)]
 
 
 def inventory_view(db: Session, sku: str) -> InventoryOut:

@@ -1,7 +1,7 @@
 """Marketplace clients: one protocol (`base.MarketplaceClient`), one package per platform.
 
-Features import from here or `base`; only `bootstrap.py` picks a concrete client, through
-`registry.CLIENTS`. Vendor names, codes and quirks never leave `shopee/` and `tiktok/`.
+Features import from here or `base`; only `bootstrap.build_client` picks a concrete client (a
+plain mapping). Vendor names, codes and quirks never leave `shopee/` and `tiktok/`.
 """
 
 from __future__ import annotations

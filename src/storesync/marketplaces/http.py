@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import email.utils
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 import structlog
@@ -36,6 +36,7 @@ __all__ = [
     "build_http_client",
     "correlation_id_var",
     "parse_retry_after",
+    "read_envelope",
     "send_call",
     "translate_transport_error",
 ]
@@ -102,6 +103,41 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class ErrorTable(Protocol):
+    """A platform's `errors.error_from_response`: the taxonomy error for an answer, or None."""
+
+    def __call__(
+        self,
+        http_status: int,
+        payload: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+        *,
+        path: str,
+        raw_text: str = "",
+    ) -> StoreSyncError | None: ...
+
+
+def read_envelope(
+    response: httpx.Response, *, path: str, errors: ErrorTable
+) -> CallOutcome[dict[str, Any]]:
+    """The answer's JSON object, after the platform's table found no error in it."""
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        payload = None
+    error = errors(
+        response.status_code, payload, response.headers, path=path, raw_text=response.text
+    )
+    if error is not None:
+        raise error
+    # Both tables report an error for a body that is not a JSON object.
+    assert payload is not None
+    request_id = payload.get("request_id")
+    return CallOutcome(payload, request_id if isinstance(request_id, str) else None)
 
 
 def translate_transport_error(

@@ -1,12 +1,14 @@
-"""Small neutral helpers the platform packages share: time conversion, batching, dedupe."""
+"""Small neutral helpers the platform packages share: time, batching, JSON and header reading."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -53,3 +55,29 @@ def average_price(prices: Sequence[Decimal]) -> Decimal:
     total = sum(prices, Decimal(0))
     exponent = min(int(p.as_tuple().exponent) for p in prices)
     return (total / len(prices)).quantize(Decimal(1).scaleb(exponent))
+
+
+def header_value(headers: Mapping[str, str], name: str) -> str | None:
+    """Case-insensitive lookup: frameworks hand headers over in any case (HTTP ignores it)."""
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def as_int(value: Any) -> int | None:
+    """An int from JSON that may carry numbers as strings; anything else (bools too) is None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def content_hash(content: Any) -> str:
+    """A stable id for JSON content: the same data in any key order or spacing hashes alike."""
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from storesync.api.deps import session
+from storesync.api.deps import Db
 from storesync.db.models import Order, OrderLine
 from storesync.domain.order_status import OrderStatus
 from storesync.errors import NotFoundError
 from storesync.order.schemas import OrderLineOut, OrderOut
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
-Db = Annotated[Session, Depends(session)]
 
 
 @router.get("", response_model=list[OrderOut], summary="Orders, newest first")

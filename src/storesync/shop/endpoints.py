@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from storesync.api.deps import container, session
+from storesync.api.deps import App, Db
 from storesync.bootstrap import Container
 from storesync.domain.platform import Platform
 from storesync.shop.schemas import ConnectRequest, ConnectResponse, JobRef, ShopOut
@@ -16,9 +16,6 @@ from storesync.shop.service import ShopService
 from storesync.sync.records import new_job
 
 router = APIRouter(prefix="/api/v1/shops", tags=["shops"])
-
-Db = Annotated[Session, Depends(session)]
-App = Annotated[Container, Depends(container)]
 
 
 def _service(db: Session, app: Container) -> ShopService:

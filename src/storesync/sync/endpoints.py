@@ -6,17 +6,15 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from storesync.api.deps import session
+from storesync.api.deps import Db
 from storesync.db.models import SyncJob
 from storesync.errors import NotFoundError
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
-Db = Annotated[Session, Depends(session)]
 
 
 class JobOut(BaseModel):

@@ -8,11 +8,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pytest
 
 from storesync.domain.order_status import OrderStatus
-from storesync.errors import NotFoundError, PlatformRejectedError
+from storesync.errors import NotFoundError, PlatformRejectedError, ValidationError
 from storesync.marketplaces.base import ListingRef, PriceUpdate, StockUpdate
-from storesync.marketplaces.shopee import signing
+from storesync.marketplaces.shopee import ShopeeClient, signing
 
 from .fakes import NOW, SHOPEE_APP, body, shopee_client, shopee_ok
 
@@ -200,3 +201,59 @@ def test_get_orders_batches_by_fifty_and_maps_lines() -> None:
     assert (line.ref, line.sku, line.quantity, line.unit_price) == (
         ListingRef("1", "0"), "A", 3, Decimal("9.5")
     )  # fmt: skip
+
+
+def _app_client(handler: Any) -> ShopeeClient:
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    return ShopeeClient(SHOPEE_APP, http_client=http, clock=lambda: NOW)
+
+
+TOKEN_ANSWER = {"request_id": "t", "error": "", "message": "", "access_token": "A",
+                "refresh_token": "R", "expire_in": 14400}  # fmt: skip
+
+
+def test_exchange_code_keeps_the_tokens_when_shop_info_fails() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/auth/token/get"):
+            assert body(request) == {"code": "C", "partner_id": 2001887, "shop_id": 42}
+            return httpx.Response(200, json=TOKEN_ANSWER)
+        return httpx.Response(502, text="bad gateway")
+
+    with _app_client(handler) as app:
+        [shop] = app.exchange_code("C", "42")
+    assert shop.external_shop_id == "42"
+    assert shop.tokens.access_token == "A"
+    assert shop.tokens.access_expires_at == datetime.fromtimestamp(NOW, UTC) + timedelta(hours=4)
+    assert shop.tokens.refresh_expires_at == datetime.fromtimestamp(NOW, UTC) + timedelta(days=30)
+
+
+def test_a_main_account_code_connects_every_shop_it_covers() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/auth/token/get"):
+            assert body(request)["main_account_id"] == 7
+            return httpx.Response(200, json={**TOKEN_ANSWER, "shop_id_list": [1, 2]})
+        shop = request.url.params["shop_id"]
+        return httpx.Response(200, json={"request_id": "i", "error": "", "message": "",
+                                         "shop_name": f"S{shop}", "region": "SG"})  # fmt: skip
+
+    with _app_client(handler) as app:
+        shops = app.exchange_code("C", "main:7")
+    assert [(s.external_shop_id, s.name, s.region) for s in shops] == [
+        ("1", "S1", "SG"), ("2", "S2", "SG")
+    ]  # fmt: skip
+
+
+def test_exchange_code_needs_the_shop_id_from_the_redirect() -> None:
+    with _app_client(lambda request: httpx.Response(500)) as app, pytest.raises(ValidationError):
+        app.exchange_code("C", None)
+
+
+def test_consent_link_is_public_signed_and_carries_state_in_the_redirect() -> None:
+    with _app_client(lambda request: httpx.Response(500)) as app:
+        url = app.authorization_url("https://us.example/cb?x=1", "s1")
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    assert url.startswith("https://shopee.test/api/v2/shop/auth_partner?")
+    assert query["redirect"] == "https://us.example/cb?x=1&state=s1"
+    assert query["sign"] == signing.sign_public(
+        SHOPEE_APP.partner_key, 2001887, "/api/v2/shop/auth_partner", int(NOW)
+    )

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 
 from storesync.domain.order_status import OrderStatus
 from storesync.errors import NotFoundError, PlatformRejectedError
-from storesync.marketplaces.base import ListingRef, PriceUpdate, StockUpdate
-from storesync.marketplaces.tiktok import signing
+from storesync.marketplaces.base import ListingRef, PriceUpdate, ShopCredentials, StockUpdate
+from storesync.marketplaces.tiktok import TikTokClient, signing
 
-from .fakes import NOW, TIKTOK_APP, body, tiktok_client, tiktok_ok
+from .fakes import NOW, TIKTOK_APP, TOKENS, body, tiktok_client, tiktok_ok
 
 
 def test_calls_are_signed_over_path_query_and_the_exact_body_bytes() -> None:
@@ -134,8 +137,6 @@ def test_list_orders_pages_by_token_oldest_update_first() -> None:
         orders = [{"id": i, "status": "UNPAID", "create_time": 1, "update_time": 5} for i in ids]
         return tiktok_ok({"orders": orders, "next_page_token": nxt})
 
-    from datetime import UTC, datetime
-
     with tiktok_client(handler) as client:
         refs = list(
             client.list_orders(datetime.fromtimestamp(100, UTC), datetime.fromtimestamp(200.5, UTC))
@@ -143,3 +144,49 @@ def test_list_orders_pages_by_token_oldest_update_first() -> None:
     assert [r.external_id for r in refs] == ["o1", "o2", "o3"]
     assert seen_bodies[0] == {"update_time_ge": 100, "update_time_lt": 201}
     assert refs[0].updated_at == datetime.fromtimestamp(5, UTC)
+
+
+def test_consent_link_uses_the_service_page_when_configured_else_the_legacy_one() -> None:
+    legacy = TikTokClient(TIKTOK_APP).authorization_url("https://us.example/cb", "s1")
+    assert legacy.startswith("https://auth.tiktok.test/oauth/authorize?app_key=app-key&state=s1")
+    current = TikTokClient(replace(TIKTOK_APP, service_id="svc")).authorization_url("u", "s2")
+    assert current.startswith(
+        "https://services.tiktokshop.com/open/authorize?service_id=svc&state=s2"
+    )
+
+
+def test_refresh_goes_unsigned_to_the_auth_host_and_reports_absolute_expiries() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        data = {"access_token": "A2", "access_token_expire_in": 1_800_000_000}
+        data |= {"refresh_token": "R2", "refresh_token_expire_in": 1_900_000_000}
+        return tiktok_ok(data)
+
+    with tiktok_client(handler) as client:
+        tokens = client.refresh_tokens()
+    [request] = seen
+    assert request.url.host == "auth.tiktok.test"
+    assert request.url.path == "/api/v2/token/refresh"
+    assert dict(request.url.params) == {
+        "app_key": "app-key", "app_secret": "app-secret", "refresh_token": "refresh-0",
+        "grant_type": "refresh_token",
+    }  # fmt: skip
+    assert tokens.access_expires_at == datetime.fromtimestamp(1_800_000_000, UTC)
+    assert tokens.refresh_token == "R2"
+
+
+def test_shop_credentials_without_a_cipher_are_refused_up_front() -> None:
+    with pytest.raises(ValueError, match="cipher"):
+        TikTokClient(TIKTOK_APP, ShopCredentials("1", TOKENS))
+
+
+def test_an_error_naming_no_sku_of_ours_confirms_nothing() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return tiktok_ok({"errors": [{"code": 12052036, "message": "The SKU ID is necessary"}]})
+
+    with tiktok_client(handler) as client:
+        [result] = client.update_stock([StockUpdate(ListingRef("p", "s1"), 1)])
+    assert not result.ok
+    assert result.confirmed_available is None

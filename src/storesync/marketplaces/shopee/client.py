@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -18,12 +17,7 @@ import structlog
 from pydantic import BaseModel
 
 from storesync.domain.platform import Platform
-from storesync.errors import (
-    PlatformAPIError,
-    PlatformRejectedError,
-    StoreSyncError,
-    ValidationError,
-)
+from storesync.errors import PlatformAPIError, StoreSyncError
 from storesync.marketplaces.base import (
     AuthorizedShop,
     ListingRef,
@@ -41,14 +35,14 @@ from storesync.marketplaces.base import (
     VariantResult,
     WebhookEvent,
 )
-from storesync.marketplaces.http import build_http_client
+from storesync.marketplaces.core import ClientCore, write_per_item
 from storesync.marketplaces.shopee import auth, mapping, statuses, webhooks
 from storesync.marketplaces.shopee import schemas as s
 from storesync.marketplaces.shopee.config import ShopeeAppConfig
 from storesync.marketplaces.shopee.errors import item_failure
 from storesync.marketplaces.shopee.transport import Method, ShopeeTransport
-from storesync.marketplaces.tokens import TokenKeeper, TokensCallback
-from storesync.marketplaces.util import chunked, group_by_key, unix_ceil, unix_floor
+from storesync.marketplaces.tokens import TokensCallback
+from storesync.marketplaces.util import chunked, unix_ceil, unix_floor
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -71,7 +65,7 @@ P_LOST = "/api/v2/push/get_lost_push_message"
 P_LOST_CONFIRM = "/api/v2/push/confirm_consumed_lost_push_message"
 
 
-class ShopeeClient:
+class ShopeeClient(ClientCore):
     platform = Platform.SHOPEE
 
     def __init__(
@@ -85,15 +79,11 @@ class ShopeeClient:
     ) -> None:
         """Without credentials the client acts for the app: consent, code exchange, pushes."""
         self._app = app
-        self._credentials = credentials
-        self._owns_http = http_client is None
-        self._http = http_client or build_http_client(app.timeouts)
-        self._clock = clock
+        super().__init__(
+            app.timeouts, credentials, on_tokens=on_tokens, http_client=http_client, clock=clock
+        )
         shop_id = credentials.external_shop_id if credentials else None
         self._transport = ShopeeTransport(app, self._http, shop_id=shop_id, clock=clock)
-        self._keeper = (
-            TokenKeeper(credentials.tokens, self._refresh, on_tokens) if credentials else None
-        )
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -110,9 +100,7 @@ class ShopeeClient:
         body: Mapping[str, Any] | None = None,
     ) -> tuple[M, str | None]:
         """A shop call with the refresh-once rule; returns the answer and Shopee's request id."""
-        if self._keeper is None:
-            raise ValueError("this ShopeeClient has no shop credentials")
-        outcome = self._keeper.call(
+        outcome = self._with_tokens(
             lambda tokens: self._transport.call(
                 method, path, model, query=query, body=body, tokens=tokens
             )
@@ -128,10 +116,6 @@ class ShopeeClient:
             "POST", auth.TOKEN_REFRESH_PATH, s.TokenAnswer, body=body, top_level=True
         )
         return auth.token_set(outcome.value.model_dump(), self._now())
-
-    @property
-    def tokens(self) -> TokenSet | None:
-        return self._keeper.current if self._keeper else None
 
     # --- consent and tokens -----------------------------------------------------------------
 
@@ -163,11 +147,6 @@ class ShopeeClient:
             )
             return AuthorizedShop(shop_id, f"Shopee shop {shop_id}", None, tokens)
         return AuthorizedShop(shop_id, shop.value.shop_name, shop.value.region, tokens)
-
-    def refresh_tokens(self) -> TokenSet:
-        if self._keeper is None:
-            raise ValueError("this ShopeeClient has no shop credentials")
-        return self._keeper.refresh()
 
     # --- catalog and stock ------------------------------------------------------------------
 
@@ -218,81 +197,33 @@ class ShopeeClient:
         return [found[ref] for ref in dict.fromkeys(refs) if ref in found]
 
     def update_stock(self, updates: Sequence[StockUpdate]) -> list[VariantResult]:
-        # Latest value wins when a ref repeats: stock is pushed as absolute numbers.
-        latest = {u.ref: u for u in updates}
-        results: dict[ListingRef, VariantResult] = {}
-        for item_id, batch in self._batches(list(latest.values())):
-            results.update(self._stock_batch(item_id, batch))
-        return [results[u.ref] for u in updates]
-
-    def _batches(self, updates: Sequence[Any]) -> Iterator[tuple[int, Sequence[Any]]]:
-        """One item per call, at most 50 models per call (shopee.md A3)."""
-        by_item = group_by_key((u.ref.external_item_id, u) for u in updates)
-        for item_id, entries in by_item.items():
-            for batch in chunked(entries, BATCH):
-                yield int(item_id), batch
+        return write_per_item(updates, BATCH, self._stock_batch)
 
     def _stock_batch(
-        self, item_id: int, batch: Sequence[StockUpdate]
+        self, item_id: str, batch: Sequence[StockUpdate]
     ) -> dict[ListingRef, VariantResult]:
         stocks = [(int(u.ref.external_variant_id), u.available + u.reserved_here) for u in batch]
-        try:
-            answer, request_id = self._shop(
-                "POST", P_STOCK, s.UpdateStockAnswer, body=s.stock_body(item_id, stocks)
-            )
-        except (ValidationError, PlatformRejectedError) as exc:
-            # About this item only (deleted, bad id): the other items' batches still go out.
-            return {u.ref: VariantResult(u.ref, ok=False, error=exc) for u in batch}
-        confirmed = {ok.model_id: ok.stock for ok in answer.success_list}
-        failed = {f.model_id: f.failed_reason for f in answer.failure_list}
-        results = {}
-        for update in batch:
-            model_id = int(update.ref.external_variant_id)
-            if model_id in failed:
-                error = item_failure(
-                    failed[model_id], request_id=request_id, variant_id=str(model_id)
-                )
-                results[update.ref] = VariantResult(update.ref, ok=False, error=error)
-            elif model_id in confirmed:
-                # Shopee confirms seller_stock; buyers see it minus the reservations we assumed.
-                available = max(0, confirmed[model_id] - update.reserved_here)
-                results[update.ref] = VariantResult(update.ref, True, available)
-            else:
-                results[update.ref] = _unconfirmed(update.ref, request_id)
-        return results
+        body = s.stock_body(int(item_id), stocks)
+        answer, request_id = self._shop("POST", P_STOCK, s.UpdateStockAnswer, body=body)
+        reserved = {int(u.ref.external_variant_id): u.reserved_here for u in batch}
+        # Shopee confirms seller_stock; buyers see it minus the reservations we assumed.
+        done = {
+            ok.model_id: max(0, ok.stock - reserved.get(ok.model_id, 0))
+            for ok in answer.success_list
+        }
+        return _per_model(batch, done, answer.failure_list, request_id)
 
     def update_prices(self, updates: Sequence[PriceUpdate]) -> list[VariantResult]:
-        latest = {u.ref: u for u in updates}
-        results: dict[ListingRef, VariantResult] = {}
-        for item_id, batch in self._batches(list(latest.values())):
-            results.update(self._price_batch(item_id, batch))
-        return [results[u.ref] for u in updates]
+        return write_per_item(updates, BATCH, self._price_batch)
 
     def _price_batch(
-        self, item_id: int, batch: Sequence[PriceUpdate]
+        self, item_id: str, batch: Sequence[PriceUpdate]
     ) -> dict[ListingRef, VariantResult]:
         prices = [(int(u.ref.external_variant_id), u.price) for u in batch]
-        try:
-            answer, request_id = self._shop(
-                "POST", P_PRICE, s.UpdatePriceAnswer, body=s.price_body(item_id, prices)
-            )
-        except (ValidationError, PlatformRejectedError) as exc:
-            return {u.ref: VariantResult(u.ref, ok=False, error=exc) for u in batch}
-        done = {ok.model_id for ok in answer.success_list}
-        failed = {f.model_id: f.failed_reason for f in answer.failure_list}
-        results = {}
-        for update in batch:
-            model_id = int(update.ref.external_variant_id)
-            if model_id in failed:
-                error = item_failure(
-                    failed[model_id], request_id=request_id, variant_id=str(model_id)
-                )
-                results[update.ref] = VariantResult(update.ref, ok=False, error=error)
-            elif model_id in done:
-                results[update.ref] = VariantResult(update.ref, ok=True)
-            else:
-                results[update.ref] = _unconfirmed(update.ref, request_id)
-        return results
+        body = s.price_body(int(item_id), prices)
+        answer, request_id = self._shop("POST", P_PRICE, s.UpdatePriceAnswer, body=body)
+        done = {ok.model_id: None for ok in answer.success_list}
+        return _per_model(batch, done, answer.failure_list, request_id)
 
     # --- orders -----------------------------------------------------------------------------
 
@@ -362,26 +293,30 @@ class ShopeeClient:
     def parse_webhook(raw_body: bytes) -> WebhookEvent:
         return webhooks.parse(raw_body)
 
-    # --- lifecycle --------------------------------------------------------------------------
-
-    def close(self) -> None:
-        if self._owns_http:
-            self._http.close()
-
-    def __enter__(self) -> ShopeeClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 class _Empty(BaseModel):
     pass
+
+
+def _per_model(
+    batch: Sequence[StockUpdate] | Sequence[PriceUpdate],
+    done: Mapping[int, int | None],
+    failures: Sequence[s.ModelFailure],
+    request_id: str | None,
+) -> dict[ListingRef, VariantResult]:
+    """success_list / failure_list -> one result per variant (`done`: confirmed available)."""
+    failed = {f.model_id: f.failed_reason for f in failures}
+    results = {}
+    for update in batch:
+        model_id = int(update.ref.external_variant_id)
+        if model_id in failed:
+            error = item_failure(failed[model_id], request_id=request_id, variant_id=str(model_id))
+            results[update.ref] = VariantResult(update.ref, ok=False, error=error)
+        elif model_id in done:
+            results[update.ref] = VariantResult(update.ref, True, done[model_id])
+        else:
+            results[update.ref] = _unconfirmed(update.ref, request_id)
+    return results
 
 
 def _unconfirmed(ref: ListingRef, request_id: str | None) -> VariantResult:

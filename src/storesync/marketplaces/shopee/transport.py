@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from storesync.domain.platform import Platform
 from storesync.marketplaces.base import TokenSet
-from storesync.marketplaces.http import CallOutcome, send_call
+from storesync.marketplaces.http import CallOutcome, read_envelope, send_call
 from storesync.marketplaces.shopee import signing
 from storesync.marketplaces.shopee.config import ShopeeAppConfig
 from storesync.marketplaces.shopee.errors import error_from_response
@@ -24,23 +24,6 @@ from storesync.marketplaces.shopee.errors import error_from_response
 M = TypeVar("M", bound=BaseModel)
 
 Method = Literal["GET", "POST"]
-
-
-def read_payload(response: httpx.Response, path: str) -> CallOutcome[dict[str, Any]]:
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = None
-    if not isinstance(payload, dict):
-        payload = None
-    error = error_from_response(
-        response.status_code, payload, response.headers, path=path, raw_text=response.text
-    )
-    if error is not None:
-        raise error
-    assert payload is not None  # error_from_response returns an error for a non-object body
-    request_id = payload.get("request_id")
-    return CallOutcome(payload, request_id if isinstance(request_id, str) else None)
 
 
 class ShopeeTransport:
@@ -77,7 +60,7 @@ class ShopeeTransport:
         # `read` runs inside send_call, so a shape mismatch is logged and translated like any
         # other bad answer; the value it returns keeps the vendor request id for per-item errors.
         def read(response: httpx.Response) -> CallOutcome[CallOutcome[M]]:
-            outcome = read_payload(response, path)
+            outcome = read_envelope(response, path=path, errors=error_from_response)
             data = outcome.value if top_level else (outcome.value.get("response") or {})
             parsed = CallOutcome(model.model_validate(data), outcome.vendor_request_id)
             return CallOutcome(parsed, outcome.vendor_request_id)

@@ -8,7 +8,6 @@ one dedupe key covers both paths.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -18,7 +17,7 @@ from storesync.errors import ValidationError
 from storesync.marketplaces.base import EventKind, WebhookEvent
 from storesync.marketplaces.shopee import signing
 from storesync.marketplaces.shopee.statuses import ORDER_STATUS
-from storesync.marketplaces.util import utc_from_unix
+from storesync.marketplaces.util import as_int, content_hash, header_value, utc_from_unix
 
 SIGNATURE_HEADER = "authorization"
 
@@ -32,17 +31,9 @@ KINDS: Mapping[int, EventKind] = {
 }
 
 
-def header(headers: Mapping[str, str], name: str) -> str | None:
-    # Frameworks hand over headers in any case; HTTP says names are case-insensitive.
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return None
-
-
 def verify(partner_key: str, *, raw_body: bytes, headers: Mapping[str, str], url: str) -> bool:
     """`url` must be the callback URL registered with Shopee, not the one seen behind a proxy."""
-    signature = header(headers, SIGNATURE_HEADER)
+    signature = header_value(headers, SIGNATURE_HEADER)
     if not signature:
         return False
     return signing.verify_push(partner_key, url, raw_body, signature)
@@ -76,16 +67,6 @@ def _data(payload: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
-
-
 def event_id(payload: Mapping[str, Any], data: Mapping[str, Any]) -> str:
     content = {
         "shop_id": payload.get("shop_id"),
@@ -93,12 +74,11 @@ def event_id(payload: Mapping[str, Any], data: Mapping[str, Any]) -> str:
         "timestamp": payload.get("timestamp"),
         "data": data,
     }
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    return content_hash(content)
 
 
 def event_from_payload(payload: Mapping[str, Any]) -> WebhookEvent:
-    code = _int(payload.get("code"))
+    code = as_int(payload.get("code"))
     if code is None:
         raise ValidationError("Shopee push has no numeric code", details={"platform": "shopee"})
     data = _data(payload)
@@ -108,7 +88,7 @@ def event_from_payload(payload: Mapping[str, Any]) -> WebhookEvent:
     if kind is EventKind.ORDER_STATUS:
         order_sn = data.get("ordersn") or data.get("order_sn")
         raw_status = data.get("status")
-    when = _int(data.get("update_time")) or _int(payload.get("timestamp"))
+    when = as_int(data.get("update_time")) or as_int(payload.get("timestamp"))
     return WebhookEvent(
         platform=Platform.SHOPEE,
         event_id=event_id(payload, data),

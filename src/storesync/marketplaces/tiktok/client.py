@@ -9,14 +9,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from pydantic import BaseModel
 
 from storesync.domain.platform import Platform
-from storesync.errors import PlatformRejectedError, ValidationError
+from storesync.errors import StoreSyncError
 from storesync.marketplaces.base import (
     AuthorizedShop,
     ListingRef,
@@ -33,14 +32,14 @@ from storesync.marketplaces.base import (
     VariantResult,
     WebhookEvent,
 )
-from storesync.marketplaces.http import build_http_client
+from storesync.marketplaces.core import ClientCore, write_per_item
 from storesync.marketplaces.tiktok import auth, mapping, webhooks
 from storesync.marketplaces.tiktok import schemas as s
 from storesync.marketplaces.tiktok.config import TikTokAppConfig
 from storesync.marketplaces.tiktok.errors import sku_failure
 from storesync.marketplaces.tiktok.transport import Method, TikTokTransport
-from storesync.marketplaces.tokens import TokenKeeper, TokensCallback
-from storesync.marketplaces.util import chunked, group_by_key, unix_floor, utc_from_unix
+from storesync.marketplaces.tokens import TokensCallback
+from storesync.marketplaces.util import chunked, unix_floor, utc_from_unix
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -66,7 +65,7 @@ def _price_update_path(product_id: str) -> str:
     return f"/product/202309/products/{product_id}/prices/update"
 
 
-class TikTokClient:
+class TikTokClient(ClientCore):
     platform = Platform.TIKTOK
 
     def __init__(
@@ -82,14 +81,11 @@ class TikTokClient:
         if credentials is not None and not credentials.extra.get(auth.CIPHER):
             raise ValueError("TikTok shop credentials need extra['cipher'] (from exchange_code)")
         self._app = app
-        self._owns_http = http_client is None
-        self._http = http_client or build_http_client(app.timeouts)
-        self._clock = clock
+        super().__init__(
+            app.timeouts, credentials, on_tokens=on_tokens, http_client=http_client, clock=clock
+        )
         cipher = credentials.extra[auth.CIPHER] if credentials else None
         self._transport = TikTokTransport(app, self._http, cipher=cipher, clock=clock)
-        self._keeper = (
-            TokenKeeper(credentials.tokens, self._refresh, on_tokens) if credentials else None
-        )
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -103,9 +99,7 @@ class TikTokClient:
         body: Mapping[str, Any] | None = None,
     ) -> tuple[M, str | None]:
         """A shop call with the refresh-once rule; returns the answer and TikTok's request id."""
-        if self._keeper is None:
-            raise ValueError("this TikTokClient has no shop credentials")
-        outcome = self._keeper.call(
+        outcome = self._with_tokens(
             lambda tokens: self._transport.call(
                 method, path, model, query=query, body=body, tokens=tokens
             )
@@ -118,10 +112,6 @@ class TikTokClient:
             "GET", auth.TOKEN_REFRESH_PATH, s.TokenData, query=query, auth_host=True
         )
         return auth.token_set(outcome.value)
-
-    @property
-    def tokens(self) -> TokenSet | None:
-        return self._keeper.current if self._keeper else None
 
     # --- consent and tokens -----------------------------------------------------------------
 
@@ -138,11 +128,6 @@ class TikTokClient:
             "GET", auth.SHOPS_PATH, s.ShopsData, tokens=tokens, shop_scoped=False
         ).value
         return auth.authorized_shops(shops, tokens, shop_hint)
-
-    def refresh_tokens(self) -> TokenSet:
-        if self._keeper is None:
-            raise ValueError("this TikTokClient has no shop credentials")
-        return self._keeper.refresh()
 
     # --- catalog and stock ------------------------------------------------------------------
 
@@ -193,19 +178,7 @@ class TikTokClient:
         ]
 
     def update_stock(self, updates: Sequence[StockUpdate]) -> list[VariantResult]:
-        # Latest value wins when a ref repeats: stock is pushed as absolute numbers.
-        latest = {u.ref: u for u in updates}
-        results: dict[ListingRef, VariantResult] = {}
-        for product_id, batch in self._batches(list(latest.values())):
-            results.update(self._stock_batch(product_id, batch))
-        return [results[u.ref] for u in updates]
-
-    def _batches(self, updates: Sequence[Any]) -> Iterator[tuple[str, Sequence[Any]]]:
-        """One product per call (tiktok.md B3)."""
-        by_product = group_by_key((u.ref.external_item_id, u) for u in updates)
-        for product_id, entries in by_product.items():
-            for batch in chunked(entries, SKUS_PER_CALL):
-                yield product_id, batch
+        return write_per_item(updates, SKUS_PER_CALL, self._stock_batch)
 
     def _stock_batch(
         self, product_id: str, batch: Sequence[StockUpdate]
@@ -214,40 +187,37 @@ class TikTokClient:
         # the API's maximum: nobody orders 99,999+ units before the next push.
         quantities = {u.ref: min(u.available, s.MAX_QUANTITY) for u in batch}
         body = s.inventory_body([(r.external_variant_id, q) for r, q in quantities.items()])
-        try:
-            answer, request_id = self._shop(
-                "POST", _inventory_update_path(product_id), s.SkuErrorsData, body=body
-            )
-        except (ValidationError, PlatformRejectedError) as exc:
-            # About this product only (deleted, bad id): other products' calls still go out.
-            return {u.ref: VariantResult(u.ref, ok=False, error=exc) for u in batch}
-        failed = {}
+        answer, request_id = self._shop(
+            "POST", _inventory_update_path(product_id), s.SkuErrorsData, body=body
+        )
+        failed: dict[str, StoreSyncError] = {}
         for entry in answer.errors:
             detail = entry.get("detail")
             sku_id = detail.get("sku_id") if isinstance(detail, dict) else None
-            failed[str(sku_id)] = sku_failure(entry, request_id=request_id)
-        return {
-            u.ref: (
-                VariantResult(u.ref, ok=False, error=failed[u.ref.external_variant_id])
-                if u.ref.external_variant_id in failed
+            failed[str(sku_id or "")] = sku_failure(entry, request_id=request_id)
+        sent = {u.ref.external_variant_id for u in batch}
+        # An error naming no SKU of ours might be about any of them: claim no success then.
+        stray = next((err for sku, err in failed.items() if sku not in sent), None)
+        results = {}
+        for u in batch:
+            error = failed.get(u.ref.external_variant_id) or stray
+            results[u.ref] = (
+                VariantResult(u.ref, ok=False, error=error)
+                if error is not None
                 else VariantResult(u.ref, ok=True, confirmed_available=quantities[u.ref])
             )
-            for u in batch
-        }
+        return results
 
     def update_prices(self, updates: Sequence[PriceUpdate]) -> list[VariantResult]:
-        latest = {u.ref: u for u in updates}
-        results: dict[ListingRef, VariantResult] = {}
-        for product_id, batch in self._batches(list(latest.values())):
-            body = s.price_body([(u.ref.external_variant_id, u.price, u.currency) for u in batch])
-            try:
-                self._shop("POST", _price_update_path(product_id), s.Empty, body=body)
-            except (ValidationError, PlatformRejectedError) as exc:
-                # The price call is all or nothing: one refusal fails the product's batch.
-                results.update({u.ref: VariantResult(u.ref, ok=False, error=exc) for u in batch})
-                continue
-            results.update({u.ref: VariantResult(u.ref, ok=True) for u in batch})
-        return [results[u.ref] for u in updates]
+        # The price call is all or nothing: one refusal fails every variant of its product.
+        return write_per_item(updates, SKUS_PER_CALL, self._price_batch)
+
+    def _price_batch(
+        self, product_id: str, batch: Sequence[PriceUpdate]
+    ) -> dict[ListingRef, VariantResult]:
+        body = s.price_body([(u.ref.external_variant_id, u.price, u.currency) for u in batch])
+        self._shop("POST", _price_update_path(product_id), s.Empty, body=body)
+        return {u.ref: VariantResult(u.ref, ok=True) for u in batch}
 
     # --- orders -----------------------------------------------------------------------------
 
@@ -301,23 +271,6 @@ class TikTokClient:
     @staticmethod
     def parse_webhook(raw_body: bytes) -> WebhookEvent:
         return webhooks.parse(raw_body)
-
-    # --- lifecycle --------------------------------------------------------------------------
-
-    def close(self) -> None:
-        if self._owns_http:
-            self._http.close()
-
-    def __enter__(self) -> TikTokClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 if TYPE_CHECKING:

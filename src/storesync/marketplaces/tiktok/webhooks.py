@@ -7,7 +7,6 @@ a payload has none.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -17,7 +16,7 @@ from storesync.errors import ValidationError
 from storesync.marketplaces.base import EventKind, WebhookEvent
 from storesync.marketplaces.tiktok import signing
 from storesync.marketplaces.tiktok.statuses import ORDER_STATUS
-from storesync.marketplaces.util import utc_from_unix
+from storesync.marketplaces.util import as_int, content_hash, header_value, utc_from_unix
 
 SIGNATURE_HEADER = "authorization"
 
@@ -38,28 +37,11 @@ KINDS: Mapping[int, EventKind] = {
 _ORDER_KINDS = {EventKind.ORDER_STATUS, EventKind.ORDER_CANCELLATION, EventKind.ORDER_RETURN}
 
 
-def header(headers: Mapping[str, str], name: str) -> str | None:
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return None
-
-
 def verify(app_key: str, app_secret: str, *, raw_body: bytes, headers: Mapping[str, str]) -> bool:
-    signature = header(headers, SIGNATURE_HEADER)
+    signature = header_value(headers, SIGNATURE_HEADER)
     if not signature:
         return False
     return signing.verify_webhook(app_key, app_secret, raw_body, signature)
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
 
 
 def parse(raw_body: bytes) -> WebhookEvent:
@@ -69,7 +51,7 @@ def parse(raw_body: bytes) -> WebhookEvent:
         raise ValidationError("TikTok webhook body is not JSON", details=_d()) from exc
     if not isinstance(payload, dict):
         raise ValidationError("TikTok webhook body is not an object", details=_d())
-    kind_code = _int(payload.get("type"))
+    kind_code = as_int(payload.get("type"))
     if kind_code is None:
         raise ValidationError("TikTok webhook has no numeric type", details=_d())
     data = payload.get("data")
@@ -80,7 +62,7 @@ def parse(raw_body: bytes) -> WebhookEvent:
     kind = KINDS.get(kind_code, EventKind.OTHER)
     order_id = data.get("order_id") if kind in _ORDER_KINDS else None
     raw_status = data.get("order_status") if kind is EventKind.ORDER_STATUS else None
-    when = _int(data.get("update_time")) or _int(payload.get("timestamp"))
+    when = as_int(data.get("update_time")) or as_int(payload.get("timestamp"))
     shop_id = payload.get("shop_id")
     return WebhookEvent(
         platform=Platform.TIKTOK,
@@ -99,8 +81,7 @@ def _event_id(payload: Mapping[str, Any]) -> str:
     notification_id = payload.get("tts_notification_id")
     if notification_id not in (None, ""):
         return str(notification_id)
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    return content_hash(payload)
 
 
 def _d() -> dict[str, Any]:
