@@ -4,11 +4,14 @@ from storesync.db.models.catalog import CatalogReview, Product, Variant
 from storesync.db.models.inventory import InventoryLevel, LedgerEntry
 from storesync.db.models.listing import Listing
 from storesync.db.models.order import Order, OrderLine
+from storesync.db.models.resilience import BreakerEvent, DeadLetter
 from storesync.db.models.shop import Shop
 from storesync.db.models.sync import SyncCheckpoint, SyncJob, WebhookEvent
 
 __all__ = [
+    "BreakerEvent",
     "CatalogReview",
+    "DeadLetter",
     "InventoryLevel",
     "LedgerEntry",
     "Listing",

@@ -28,5 +28,14 @@ class Shop(Base):
     refresh_expires_at: Mapped[datetime | None]
     # Platform-specific connection data that is not secret (e.g. TikTok's shop cipher).
     extra_json: Mapped[str] = mapped_column(Text, default="{}")
+    # Why sync is paused (e.g. the refresh token was refused); cleared on reconnect.
+    paused_reason: Mapped[str | None] = mapped_column(String(500))
+    # When the seller's grant itself ends (Shopee: 365 days), to warn ahead of it.
+    authorization_expires_at: Mapped[datetime | None]
+    # Webhook health: when the last verified webhook arrived, and failures since the last success.
+    last_webhook_at: Mapped[datetime | None]
+    webhook_failures: Mapped[int] = mapped_column(default=0)
+    # "normal" or "fast": fast polling while webhooks are quiet but orders still change.
+    poll_mode: Mapped[str] = mapped_column(String(8), default="normal")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
