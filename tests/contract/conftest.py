@@ -26,9 +26,8 @@ from marketsim.tiktok.config import SCOPE_AUTHORIZATION, TikTokConfig
 from storesync.domain.platform import Platform
 from storesync.marketplaces.base import ListingRef, MarketplaceClient, ShopCredentials, TokenSet
 from storesync.marketplaces.http import Timeouts
-from storesync.marketplaces.registry import CLIENTS
-from storesync.marketplaces.shopee import ShopeeAppConfig
-from storesync.marketplaces.tiktok import TikTokAppConfig
+from storesync.marketplaces.shopee import ShopeeAppConfig, ShopeeClient
+from storesync.marketplaces.tiktok import TikTokAppConfig, TikTokClient
 
 SHOPEE_PARTNER_ID = 2001887
 SHOPEE_PARTNER_KEY = "contract-partner-key"
@@ -95,7 +94,7 @@ class Sim:
         **config: Any,
     ) -> MarketplaceClient:
         app = app_config(self.platform, self.url, **config)
-        cls: Any = CLIENTS[self.platform]
+        cls: Any = ShopeeClient if self.platform is Platform.SHOPEE else TikTokClient
         client: MarketplaceClient = cls(
             app, credentials, on_tokens=on_tokens, clock=clock or self.now
         )
