@@ -12,14 +12,14 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 
+from tests.vectors import VECTORS_PATH
+
 PARTNER_ID = 1000777
 PARTNER_KEY = "test-partner-key-0123456789abcdef"
-VECTORS_PATH = Path(__file__).parents[2].parent / "shared/platforms/vectors.json"
 
 
 def shopee_vectors() -> list[dict[str, Any]]:

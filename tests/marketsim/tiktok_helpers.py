@@ -14,7 +14,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,10 +21,10 @@ from fastapi import FastAPI
 
 from marketsim.common.server import BackgroundServer
 from marketsim.tiktok.app import create_app
+from tests.vectors import VECTORS_PATH
 
 APP_KEY = "6a1b2c3d4e5f6"
 APP_SECRET = "b7c0a1e2d3f40000b7c0a1e2d3f4"
-VECTORS_PATH = Path(__file__).parents[2].parent / "shared/platforms/vectors.json"
 
 
 def tiktok_vectors() -> list[dict[str, Any]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +11,8 @@ from storesync.marketplaces.shopee import signing as shopee_signing
 from storesync.marketplaces.shopee import webhooks as shopee_webhooks
 from storesync.marketplaces.tiktok import signing as tiktok_signing
 from storesync.marketplaces.tiktok import webhooks as tiktok_webhooks
+from tests.vectors import VECTORS_PATH
 
-VECTORS_PATH = Path(__file__).resolve().parents[3].parent / "shared/platforms/vectors.json"
 VECTORS: list[dict[str, Any]] = json.loads(VECTORS_PATH.read_text())["vectors"]
 
 
