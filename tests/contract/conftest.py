@@ -22,7 +22,6 @@ import pytest
 from marketsim.common.server import BackgroundServer
 from marketsim.shopee.app import create_app as create_shopee_app
 from marketsim.tiktok.app import create_app as create_tiktok_app
-from marketsim.tiktok.config import SCOPE_AUTHORIZATION, TikTokConfig
 from storesync.domain.platform import Platform
 from storesync.marketplaces.base import ListingRef, MarketplaceClient, ShopCredentials, TokenSet
 from storesync.marketplaces.http import Timeouts
@@ -215,56 +214,6 @@ def sim(request: pytest.FixtureRequest, servers: dict[Platform, BackgroundServer
         yield harness
         harness.close_clients()
         harness.reset()
-
-
-# --- permission: an app the seller granted fewer rights -----------------------------------------
-
-
-class _ShopeePermissionDenied:
-    """The Shopee simulator cannot inject `error_permission` (see the report); this wrapper
-    answers it, in Shopee's envelope, for product calls, and passes everything else through."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        path = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith("/api/v2/product/"):
-            await self.inner(scope, receive, send)
-            return
-        body = b'{"request_id":"perm","error":"error_permission","message":"No permission."}'
-        headers = [(b"content-type", b"application/json")]
-        await send({"type": "http.response.start", "status": 403, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
-
-@pytest.fixture(scope="session")
-def restricted_servers() -> Iterator[dict[Platform, BackgroundServer]]:
-    tiktok_config = TikTokConfig(granted_scopes=(SCOPE_AUTHORIZATION,))
-    running = {
-        Platform.SHOPEE: _start(
-            _ShopeePermissionDenied(
-                create_shopee_app(partner_id=SHOPEE_PARTNER_ID, partner_key=SHOPEE_PARTNER_KEY)
-            )
-        ),
-        Platform.TIKTOK: _start(
-            create_tiktok_app(
-                app_key=TIKTOK_APP_KEY, app_secret=TIKTOK_APP_SECRET, config=tiktok_config
-            )
-        ),
-    }
-    yield running
-    for server in running.values():
-        server.stop(timeout_s=5)
-
-
-@pytest.fixture
-def restricted_sim(sim: Sim, restricted_servers: dict[Platform, BackgroundServer]) -> Iterator[Sim]:
-    server = restricted_servers[sim.platform]
-    with httpx.Client(base_url=server.url, timeout=10) as control:
-        harness = Sim(sim.platform, server, control)
-        yield harness
-        harness.close_clients()
 
 
 # --- a webhook receiver --------------------------------------------------------------------------

@@ -25,7 +25,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FaultKind = Literal["5xx", "429", "timeout", "reset"]
+# "permission": the platform refuses the call for missing rights (scope, banned shop), as when
+# a seller grants an app fewer permissions than it needs.
+FaultKind = Literal["5xx", "429", "timeout", "reset", "permission"]
 
 
 class _Strict(BaseModel):

@@ -142,6 +142,8 @@ class ShopeeApi:
             exc = ShopeeError(errors.RATE_LIMIT, errors.MSG_RATE_LIMIT)
         elif kind == "timeout":
             exc = ShopeeError(errors.SERVER, errors.MSG_TIMEOUT, http_status=504)
+        elif kind == "permission":
+            exc = ShopeeError(errors.PERMISSION, errors.MSG_PERMISSION, http_status=403)
         else:
             exc = ShopeeError(errors.SERVER, errors.MSG_SERVER)
         return self.error_response(request_id, exc)

@@ -9,6 +9,7 @@ error                                                  HTTP
 error_param, order.order_list_invalid_time             400
 error_not_found, error_item_not_found                  404
 error_sign, error_auth, invalid_acceess_token          403
+error_permission (injected "permission" fault)        403
 error_rate_limit                                       429
 error_server (injected 5xx)                            500
 error_server after an injected "timeout" hang          504
@@ -25,6 +26,7 @@ AUTH = "error_auth"
 REVOKED = "invalid_acceess_token"  # sic: Shopee's own spelling
 RATE_LIMIT = "error_rate_limit"
 SERVER = "error_server"
+PERMISSION = "error_permission"
 NOT_FOUND = "error_not_found"
 ITEM_NOT_FOUND = "error_item_not_found"
 ORDER_TIME_RANGE = "order.order_list_invalid_time"
@@ -40,6 +42,7 @@ MSG_INVALID_SHOP = "Invalid partner_id or shopid."
 MSG_RATE_LIMIT = "Too many requests, please try again later."
 MSG_SERVER = "System error, please try again later."
 MSG_TIMEOUT = "Request timed out."
+MSG_PERMISSION = "No permission to call this API."
 
 HTTP_STATUS: dict[str, int] = {
     PARAM: 400,
@@ -49,6 +52,7 @@ HTTP_STATUS: dict[str, int] = {
     SIGN: 403,
     AUTH: 403,
     REVOKED: 403,
+    PERMISSION: 403,
     RATE_LIMIT: 429,
     SERVER: 500,
 }

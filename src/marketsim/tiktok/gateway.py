@@ -107,6 +107,8 @@ class Gateway:
             raise errors.TikTokError(errors.REQUEST_TIMEOUT)
         if kind == "429":
             raise errors.TikTokError(errors.RATE_LIMITED)
+        if kind == "permission":
+            raise errors.TikTokError(errors.SCOPE_DENIED)
         if kind == "5xx":
             # Alternate 500 and 503 (clients must treat both as transient), keyed on the
             # injector's count so the sequence restarts with every fault profile, like its RNG.
