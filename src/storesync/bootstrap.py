@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from redis import Redis
 
     from storesync.marketplaces.base import MarketplaceClient, ShopCredentials, TokenSet
+    from storesync.resilience.service import Resilience
     from storesync.shop.clients import ShopClients
     from storesync.worker.jobs import Jobs
 
@@ -34,6 +35,8 @@ class Container:
     broker: dramatiq.Broker | None = None
     _clients: ShopClients | None = None
     _jobs: Jobs | None = None
+    # Breakers, rate budgets and retries around every platform call (resilience/).
+    resilience: Resilience | None = None
     extras: dict[str, object] = field(default_factory=dict)
     closers: list[Callable[[], Any]] = field(default_factory=list)
 
@@ -108,29 +111,51 @@ def build_container(settings: Settings | None = None, *, with_jobs: bool = True)
     container = Container(
         settings=settings, engine=engine, session_factory=session_factory, redis=redis_client
     )
-    container._clients = _clients(settings, session_factory)
+    container.resilience = _resilience(container)
+    container._clients = _clients(settings, session_factory, container.resilience)
     if with_jobs:
         _wire_jobs(container)
     return container
 
 
-def _clients(settings: Settings, session_factory: sessionmaker[Session]) -> ShopClients:
+def _resilience(container: Container) -> Resilience:
+    """In memory on the embedded default; in Redis when configured, shared by every process."""
+    from storesync.resilience.events import history_recorder
+    from storesync.resilience.service import build_resilience
+
+    resilience = build_resilience(
+        container.settings, container.redis, [history_recorder(container.session_factory)]
+    )
+    checks = container.extras.setdefault("health_checks", {})
+    assert isinstance(checks, dict)
+    checks.update(resilience.health_checks())
+    return resilience
+
+
+def _clients(
+    settings: Settings, session_factory: sessionmaker[Session], resilience: Resilience | None
+) -> ShopClients:
     from storesync.shop.clients import ShopClients
     from storesync.shop.crypto import TokenCipher
 
-    return ShopClients(
+    clients = ShopClients(
         build=lambda platform, creds, on_tokens: build_client(settings, platform, creds, on_tokens),
         cipher=TokenCipher(settings.ensure_secret_key()),
         session_factory=session_factory,
     )
+    if resilience is not None:
+        clients.wrap = resilience.wrap
+    return clients
 
 
 def _wire_jobs(container: Container) -> None:
+    from storesync.deadletter.middleware import DeadLetterMiddleware
     from storesync.worker import runtime
     from storesync.worker.broker import make_broker
     from storesync.worker.jobs import Jobs, MemoryPendingKeys, RedisPendingKeys
 
     container.broker = make_broker(container.settings.broker_url)
+    container.broker.add_middleware(DeadLetterMiddleware(container.session_factory))
     pending = (
         RedisPendingKeys(container.redis) if container.redis is not None else MemoryPendingKeys()
     )

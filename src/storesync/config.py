@@ -43,7 +43,52 @@ class Settings(BaseSettings):
 
     poll_interval_s: float = Field(default=60.0, gt=0, description="order polling per shop")
     sweep_interval_s: float = Field(default=5.0, gt=0, description="re-enqueue dirty work")
+    reconcile_interval_s: float = Field(
+        default=3600.0, ge=0, description="read back every listing and order window; 0 = off"
+    )
     worker_threads: int = Field(default=4, ge=1, le=64)
+    fast_poll_interval_s: float = Field(
+        default=10.0, gt=0, description="order polling of a shop whose webhooks went quiet"
+    )
+    webhook_quiet_s: float = Field(
+        default=120.0, gt=0, description="no webhook for this long while orders change = quiet"
+    )
+    token_refresh_margin_s: float = Field(
+        default=1800.0, gt=0, description="refresh access tokens expiring within this"
+    )
+    token_check_interval_s: float = Field(
+        default=300.0, gt=0, description="how often to look for tokens due for refresh"
+    )
+    authorization_warning_days: float = Field(
+        default=7.0, ge=0, description="warn this long before a shop's authorization ends"
+    )
+
+    # In-call retries (RELIABILITY.md layer 1): transient classes only, full-jitter backoff.
+    retry_attempts: int = Field(default=3, ge=1, le=3, description="per call, the first included")
+    retry_budget_s: float = Field(default=9.0, gt=0, lt=10, description="no retry starts after")
+    retry_base_s: float = Field(default=0.25, gt=0, description="backoff = rand(0, base*2^n)")
+    retry_cap_s: float = Field(default=2.0, gt=0, description="backoff ceiling")
+    # Outbound rate budgets per shop and endpoint family (resilience/ratelimit.py has the why).
+    ratelimit_rps: float = Field(default=10.0, gt=0, description="calls/s per shop and family")
+    ratelimit_burst: int = Field(default=10, ge=1)
+    ratelimit_family_rps: dict[str, float] = Field(
+        default_factory=dict, description='JSON overrides, e.g. {"tiktok:stock": 20, "auth": 2}'
+    )
+    ratelimit_max_wait_s: float = Field(
+        default=2.0, ge=0, description="a call blocks this long at most; then the queue waits"
+    )
+    ratelimit_recovery_window_s: float = Field(
+        default=10.0, gt=0, description="after a 429, +10 % of the budget per quiet window"
+    )
+    # Circuit breakers per platform and shop (Resilience4j's defaults, shorter cool-down).
+    breaker_failure_rate: float = Field(default=0.5, gt=0, le=1)
+    breaker_min_calls: int = Field(default=10, ge=1, description="in the window, to judge")
+    breaker_window_s: float = Field(default=60.0, gt=0)
+    breaker_open_s: float = Field(default=30.0, gt=0, description="cool-down before probes")
+    breaker_probes: int = Field(default=3, ge=1, description="successes needed to close")
+    breaker_ramp_step_s: float = Field(
+        default=10.0, gt=0, description="after closing: 10/25/50/100 % of budget per step"
+    )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"

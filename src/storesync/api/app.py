@@ -15,6 +15,7 @@ from storesync.api.envelope import install_error_handlers
 from storesync.api.middleware import RequestContextMiddleware
 from storesync.bootstrap import Container, build_container
 from storesync.observability.metrics import REGISTRY
+from storesync.webhook.health import register_health_check as register_webhook_health
 
 
 def create_app(container: Container | None = None, background: bool = False) -> FastAPI:
@@ -28,6 +29,7 @@ def create_app(container: Container | None = None, background: bool = False) -> 
     )
     app.state.container = container or build_container()
     app.state.background = None
+    register_webhook_health(app.state.container)
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
@@ -43,13 +45,16 @@ def create_app(container: Container | None = None, background: bool = False) -> 
 
 def _feature_routers() -> list[APIRouter]:
     from storesync.catalog.endpoints import router as catalog
+    from storesync.deadletter.endpoints import router as deadletters
     from storesync.inventory.endpoints import router as inventory
     from storesync.order.endpoints import router as orders
+    from storesync.reconcile.endpoints import router as reconcile
+    from storesync.resilience.endpoints import router as breakers
     from storesync.shop.endpoints import router as shops
     from storesync.sync.endpoints import router as jobs
     from storesync.webhook.endpoints import router as webhooks
 
-    return [shops, jobs, inventory, orders, catalog, webhooks]
+    return [shops, jobs, inventory, orders, catalog, webhooks, reconcile, deadletters, breakers]
 
 
 @asynccontextmanager

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from storesync.db.base import utcnow
 from storesync.db.models import CatalogReview, Listing, Product, Shop, Variant
 from storesync.domain.catalog import ReviewReason, match_by_sku, normalize_sku
 from storesync.inventory.service import InventoryService
@@ -104,6 +105,8 @@ class CatalogService:
                 variant_id=variant_id,
                 # What the platform shows now counts as confirmed: no push if it already agrees.
                 confirmed_qty=remote.available,
+                # When it was seen (order intake trusts a record only if older than the order).
+                confirmed_at=utcnow(),
             )
             self.session.add(listing)
         listing.variant_id = variant_id

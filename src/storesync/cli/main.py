@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 
 from storesync import __version__
-from storesync.cli import db, sync
+from storesync.cli import breakers, db, deadletters, sync
+from storesync.cli.demo import demo
+from storesync.cli.reconcile import reconcile
 from storesync.cli.serve import serve
 from storesync.cli.worker import scheduler, worker
 
@@ -17,10 +19,14 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(sync.app, name="sync")
+app.add_typer(deadletters.app, name="deadletters")
+app.add_typer(breakers.app, name="breakers")
 app.command()(sync.resync)
+app.command()(demo)
 app.command()(serve)
 app.command()(worker)
 app.command()(scheduler)
+app.command()(reconcile)
 
 
 @app.command()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,6 +23,21 @@ from storesync.errors import NotFoundError, ValidationError
 from storesync.observability.context import correlation_id
 
 DirtyShopHook = Callable[[Session, int], None]
+
+# Platform times have 1 s resolution and its clock may trail ours a little: a write up to this long
+# before the platform's time of a move is treated as possibly after it (costing one extra write).
+PLATFORM_CLOCK_SLACK = timedelta(seconds=1)
+
+
+@dataclass(frozen=True)
+class PlatformMove:
+    """An order moved a listing's count on its own platform by `delta` at platform time `at`."""
+
+    shop_id: int
+    external_item_id: str
+    external_variant_id: str
+    delta: int
+    at: datetime
 
 
 def _no_hook(_: Session, __: int) -> None:
@@ -98,19 +114,46 @@ class InventoryService:
             self.refresh_listings(variant_id, level)
         return level
 
-    def reserve(self, variant_id: int, quantity: int) -> Reservation:
+    def reserve(
+        self, variant_id: int, quantity: int, moved: PlatformMove | None = None
+    ) -> Reservation:
         level = self._locked_level(variant_id)
         new, reservation = rules.reserve(_as_domain(level), quantity)
         level.reserved = new.reserved
         level.oversold += reservation.oversold
+        if moved is not None:
+            self._follow(moved)
         self.refresh_listings(variant_id, level)
         return reservation
 
-    def release(self, variant_id: int, reservation: Reservation) -> None:
+    def release(
+        self, variant_id: int, reservation: Reservation, moved: PlatformMove | None = None
+    ) -> None:
         level = self._locked_level(variant_id)
         new = rules.release(_as_domain(level), reservation)
         level.reserved = new.reserved
+        if moved is not None:
+            self._follow(moved)
         self.refresh_listings(variant_id, level)
+
+    def _follow(self, moved: PlatformMove) -> None:
+        """The order's own shop already moved its count: keep our record of it in step, so no
+        push writes back what it shows (a quarter of all stock writes with four shops). Only when
+        our last write there was clearly before the move: one that may have crossed it could
+        have overwritten the platform's own change (TikTok writes absolute available), so that
+        listing keeps its record, turns dirty, and is simply written again."""
+        listing = self.session.scalar(
+            select(Listing).where(
+                Listing.shop_id == moved.shop_id,
+                Listing.external_item_id == moved.external_item_id,
+                Listing.external_variant_id == moved.external_variant_id,
+            )
+        )
+        if listing is None or listing.confirmed_qty is None or listing.confirmed_at is None:
+            return
+        if listing.confirmed_at >= moved.at - PLATFORM_CLOCK_SLACK:
+            return
+        listing.confirmed_qty = max(0, listing.confirmed_qty + moved.delta)
 
     def ship(self, variant_id: int, reservation: Reservation, order_id: int) -> None:
         level = self._locked_level(variant_id)
@@ -121,6 +164,21 @@ class InventoryService:
             )
         else:
             level.reserved = new.reserved
+
+    def unconfirm_pushed_since(self, shop_id: int, variant_id: int, since: datetime) -> None:
+        """Forget what pushes to `shop_id` confirmed for the variant at or after `since`, so the
+        next push rewrites it from current numbers (see the caller for when that is needed)."""
+        listings = self.session.scalars(
+            select(Listing).where(
+                Listing.shop_id == shop_id,
+                Listing.variant_id == variant_id,
+                Listing.confirmed_at >= since,
+            )
+        )
+        for listing in listings:
+            listing.confirmed_qty = None
+            listing.dirty = True
+            self.on_dirty_shop(self.session, shop_id)
 
     def _write(
         self,

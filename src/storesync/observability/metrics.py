@@ -6,7 +6,7 @@ and `storesync_*` otherwise; labels never carry shop, order or SKU ids (unbounde
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -28,3 +28,77 @@ http_request_duration_seconds = Histogram(
 def observe_http(method: str, route: str, status: int, seconds: float) -> None:
     http_requests_total.labels(method, route, str(status)).inc()
     http_request_duration_seconds.labels(method, route).observe(seconds)
+
+
+# --- dead letters, token lifecycle, webhook health (issue 6) ------------------------------------
+
+sync_jobs_failed_total = Counter(
+    "sync_jobs_failed",  # the client appends _total: the playbook's `sync_jobs_failed_total`
+    "Recorded sync runs that ended failed, by kind (stock, orders, import, …).",
+    ["kind"],
+    registry=REGISTRY,
+)
+dead_letters_total = Counter(
+    "storesync_dead_letters",
+    "Jobs that exhausted their retries or failed for good, by task and error code.",
+    ["task", "code"],
+    registry=REGISTRY,
+)
+token_refreshes_total = Counter(
+    "storesync_token_refreshes",
+    "Proactive access-token refreshes, by platform and outcome (ok, refused, error).",
+    ["platform", "outcome"],
+    registry=REGISTRY,
+)
+shops_paused_total = Counter(
+    "storesync_shops_paused",
+    "Shops whose sync was paused by an unrecoverable authentication failure.",
+    ["platform"],
+    registry=REGISTRY,
+)
+poll_mode_changes_total = Counter(
+    "storesync_poll_mode_changes",
+    "Switches of a shop's order polling between normal and fast (webhooks quiet), by new mode.",
+    ["mode"],
+    registry=REGISTRY,
+)
+
+# --- retries, rate limits, circuit breakers (issue 6) -------------------------------------------
+
+retries_total = Counter(
+    "storesync_retries",
+    "Retries by layer (call: inside one platform call; queue: the job again) and error code.",
+    ["layer", "code"],
+    registry=REGISTRY,
+)
+rate_limit_wait_seconds = Histogram(
+    "storesync_rate_limit_wait_seconds",
+    "Time a platform call waited for its shop's rate budget, by platform and endpoint family.",
+    ["platform", "family"],
+    buckets=(0, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2),
+    registry=REGISTRY,
+)
+rate_limit_deferred_total = Counter(
+    "storesync_rate_limit_deferred",
+    "Calls sent back to the queue because the rate budget was spent for longer than a call waits.",
+    ["platform", "family"],
+    registry=REGISTRY,
+)
+rate_limit_throttles_total = Counter(
+    "storesync_rate_limit_throttles",
+    "Adaptive rate drops after a platform 429, by platform and endpoint family.",
+    ["platform", "family"],
+    registry=REGISTRY,
+)
+breaker_state = Gauge(
+    "storesync_breaker_state",
+    "Circuit breakers currently open (automatically or forced), by platform.",
+    ["platform"],
+    registry=REGISTRY,
+)
+breaker_transitions_total = Counter(
+    "storesync_breaker_transitions",
+    "Circuit-breaker transitions, by platform and the state entered.",
+    ["platform", "to_state"],
+    registry=REGISTRY,
+)

@@ -9,6 +9,7 @@ out-of-order event all end in the same state, and stock moves once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +20,7 @@ from storesync.domain.catalog import normalize_sku
 from storesync.domain.inventory import Reservation
 from storesync.domain.order_status import OrderStatus
 from storesync.domain.orders import Movement, transition
-from storesync.inventory.service import InventoryService
+from storesync.inventory.service import PLATFORM_CLOCK_SLACK, InventoryService, PlatformMove
 from storesync.marketplaces.base import RemoteOrder
 
 
@@ -45,7 +46,7 @@ class OrderService:
             return UpsertResult(order.id, False, False, Movement.NONE)
         if created:
             self._add_lines(order, remote)
-        self._move_stock(order, decision.movement)
+        self._move_stock(order, decision.movement, remote)
         order.status = remote.status.value
         order.raw_status = remote.raw_status
         order.platform_updated_at = remote.updated_at
@@ -114,7 +115,7 @@ class OrderService:
             )
         self.session.flush()
 
-    def _move_stock(self, order: Order, movement: Movement) -> None:
+    def _move_stock(self, order: Order, movement: Movement, remote: RemoteOrder) -> None:
         if movement is Movement.NONE:
             return
         lines = self.session.scalars(
@@ -126,7 +127,8 @@ class OrderService:
             if line.variant_id is None:
                 continue
             if movement in (Movement.RESERVE, Movement.RESERVE_AND_SHIP):
-                held = self.inventory.reserve(line.variant_id, line.quantity)
+                taken = _moved(order, line, -line.quantity, remote.created_at)
+                held = self.inventory.reserve(line.variant_id, line.quantity, taken)
                 line.reserved_qty, line.oversold_qty = held.reserved, held.oversold
                 line.holds_stock = True
             if not line.holds_stock:
@@ -135,9 +137,20 @@ class OrderService:
             if movement in (Movement.SHIP, Movement.RESERVE_AND_SHIP):
                 self.inventory.ship(line.variant_id, held, order.id)
                 line.holds_stock = False
+                # A push to this shop planned after the platform shipped but before this import
+                # still counted these units as reserved here, so on Shopee it over-stated stock
+                # by them; a ship changes no desired quantity, so nothing else would re-push.
+                self.inventory.unconfirm_pushed_since(
+                    order.shop_id, line.variant_id, remote.updated_at - PLATFORM_CLOCK_SLACK
+                )
             elif movement is Movement.RELEASE:
-                self.inventory.release(line.variant_id, held)
+                given = _moved(order, line, line.quantity, remote.updated_at)
+                self.inventory.release(line.variant_id, held, given)
                 line.holds_stock = False
+
+
+def _moved(order: Order, line: OrderLine, delta: int, at: datetime) -> PlatformMove:
+    return PlatformMove(order.shop_id, line.external_item_id, line.external_variant_id, delta, at)
 
 
 def _raw_skus(remote: RemoteOrder) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from storesync.api.deps import App, Db
 from storesync.bootstrap import Container
+from storesync.db.base import utcnow
 from storesync.domain.platform import Platform
+from storesync.shop.lifecycle import authorization_warning
 from storesync.shop.schemas import ConnectRequest, ConnectResponse, JobRef, ShopOut
 from storesync.shop.service import ShopService
 from storesync.sync.records import new_job
@@ -56,7 +59,18 @@ def callback(
 
 @router.get("", response_model=list[ShopOut], summary="Connected shops")
 def list_shops(db: Db, app: App) -> list[ShopOut]:
-    return [ShopOut.model_validate(shop, from_attributes=True) for shop in _service(db, app).list()]
+    window = timedelta(days=app.settings.authorization_warning_days)
+    now = utcnow()
+    return [
+        ShopOut.model_validate(shop, from_attributes=True).model_copy(
+            update={
+                "authorization_warning": authorization_warning(
+                    shop.authorization_expires_at, shop.refresh_expires_at, now, window
+                )
+            }
+        )
+        for shop in _service(db, app).list()
+    ]
 
 
 @router.post("/{shop_id}/import", response_model=JobRef, status_code=202, summary="Import catalog")

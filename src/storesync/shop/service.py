@@ -60,6 +60,8 @@ class ShopService:
             shop.name = granted.name or f"{platform.value} {granted.external_shop_id}"
             shop.region = granted.region
             shop.status = "active"  # reconnecting resumes a shop paused by an auth failure
+            shop.paused_reason = None
+            shop.authorization_expires_at = None  # a new grant: the old end date is gone
             shop.extra_json = json.dumps(dict(granted.extra))
             self.clients.store_tokens(shop, granted.tokens)
             self.session.flush()

@@ -36,26 +36,27 @@ def import_orders(
     external_ids: Sequence[str],
     run: JobRun | None = None,
 ) -> list[UpsertResult]:
-    """Fetch details for `external_ids` and upsert them, one transaction per batch of 50."""
+    """Fetch details for `external_ids` (50 per call) and upsert them, one transaction per order.
+
+    One order per transaction, not one batch: an order locks its inventory rows in variant-id
+    order, which rules out deadlocks only while a transaction holds a single order's locks. A
+    batch of orders locks {3, 7} then {2, 5}; a concurrent import taking 2 then 7 deadlocks with
+    it (seen under load: PostgreSQL aborted one of two overlapping polls).
+    """
     results: list[UpsertResult] = []
     unique = list(dict.fromkeys(external_ids))
     for start in range(0, len(unique), DETAIL_BATCH):
         remote_orders = client.get_orders(unique[start : start + DETAIL_BATCH])
-        with unit_of_work(factory) as session:
-            shop = session.get(Shop, shop_id)
-            assert shop is not None
-            service = orders_for(session)
-            for remote in remote_orders:
-                result = service.upsert(shop, remote)
-                results.append(result)
-                if run is not None:
-                    run.count(
-                        "created"
-                        if result.created
-                        else "updated"
-                        if result.applied
-                        else "unchanged"
-                    )
+        for remote in remote_orders:
+            with unit_of_work(factory) as session:
+                shop = session.get(Shop, shop_id)
+                assert shop is not None
+                result = orders_for(session).upsert(shop, remote)
+            results.append(result)
+            if run is not None:
+                run.count(
+                    "created" if result.created else "updated" if result.applied else "unchanged"
+                )
     return results
 
 

@@ -34,6 +34,7 @@ class PushReport:
 @dataclass(frozen=True)
 class _Planned:
     listing_id: int
+    variant_id: int
     update: StockUpdate
 
 
@@ -48,6 +49,7 @@ def push_shop(
     results = client.update_stock([p.update for p in planned])
     by_ref = {result.ref: result for result in results}
     with unit_of_work(session_factory) as session:
+        held_now = _reserved_here(session, shop_id, [p.variant_id for p in planned])
         for item in planned:
             listing = session.get(Listing, item.listing_id, with_for_update=True)
             result = by_ref.get(item.update.ref)
@@ -55,7 +57,10 @@ def push_shop(
                 continue
             if result.ok:
                 report.confirmed += 1
-                listing.confirmed_qty = item.update.available
+                # An order of this shop imported while we pushed changed the reservations the
+                # written value was computed from: the platform's view is unknown, write again.
+                stale = held_now.get(item.variant_id, 0) != item.update.reserved_here
+                listing.confirmed_qty = None if stale else item.update.available
                 listing.confirmed_at = utcnow()
                 listing.last_error_code = listing.last_error = None
             else:
@@ -85,6 +90,7 @@ def _plan(session: Session, shop_id: int) -> list[_Planned]:
     return [
         _Planned(
             listing.id,
+            listing.variant_id,
             StockUpdate(
                 ref=ListingRef(listing.external_item_id, listing.external_variant_id),
                 available=max(0, listing.desired_qty),

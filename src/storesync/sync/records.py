@@ -16,6 +16,7 @@ from storesync.db.engine import unit_of_work
 from storesync.db.models import SyncJob
 from storesync.errors import InternalError, StoreSyncError
 from storesync.observability.context import current_correlation_id
+from storesync.observability.metrics import sync_jobs_failed_total
 
 
 @dataclass
@@ -83,6 +84,8 @@ def run_job(
     finally:
         if status == "succeeded" and run.errors:
             status = "partial"
+        if status == "failed":
+            sync_jobs_failed_total.labels(kind).inc()
         with unit_of_work(factory) as session:
             job = session.get(SyncJob, job_id)
             if job is not None:

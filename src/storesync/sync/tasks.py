@@ -15,9 +15,13 @@ from storesync.db.models import Listing, Shop, WebhookEvent
 from storesync.errors import StoreSyncError
 from storesync.inventory.service import InventoryService
 from storesync.order.service import OrderService
+from storesync.resilience.errors import BudgetExhaustedError, CircuitOpenError
+from storesync.resilience.queue import queue_delay_ms
+from storesync.shop.lifecycle import pause_on_auth_failure
 from storesync.sync import orders as order_sync
 from storesync.sync.push import push_shop
 from storesync.sync.records import run_job
+from storesync.webhook import health as webhook_health
 from storesync.webhook.service import ORDER_KINDS
 from storesync.worker import runtime
 from storesync.worker.registry import task
@@ -29,6 +33,10 @@ PUSH_DEBOUNCE_MS = 150  # coalesces a burst of changes into one push; well insid
 
 def push_key(shop_id: int) -> str:
     return f"push:{shop_id}"
+
+
+def pushing_key(shop_id: int) -> str:
+    return f"pushing:{shop_id}"
 
 
 def request_push(session: Session, shop_id: int) -> None:
@@ -57,17 +65,47 @@ def inventory_service(session: Session, actor: str = "system") -> InventoryServi
 def push_stock(shop_id: int) -> None:
     container = runtime.container()
     container.jobs.started(push_key(shop_id))
-    with unit_of_work(container.session_factory) as session:
-        shop = session.get(Shop, shop_id)
-        if shop is None or shop.status != "active":
-            return
-        client = container.clients.for_shop(shop)
-    with run_job(container.session_factory, "stock", shop_id) as run:
-        report = push_shop(container.session_factory, client, shop_id)
-        run.count("pushed", report.confirmed)
-        run.count("failed", report.failed)
-        for code, n in report.error_codes.items():
-            run.count(f"error_{code}", n)
+    # One push per shop at a time: a second one would plan the listings the first is still
+    # writing and write them again (measured: 2.5x the calls at 10 orders/s with 16 threads).
+    # It waits its turn instead; the lock's TTL frees the shop if a worker dies mid-push.
+    if not container.jobs.pending.claim(pushing_key(shop_id)):
+        container.jobs.send_coalesced(
+            push_key(shop_id), "push_stock", delay_ms=PUSH_DEBOUNCE_MS, shop_id=shop_id
+        )
+        return
+    try:
+        with unit_of_work(container.session_factory) as session:
+            shop = session.get(Shop, shop_id)
+            if shop is None or shop.status != "active":
+                return
+            client = container.clients.for_shop(shop)
+        try:
+            with (
+                pause_on_auth_failure(shop_id),
+                run_job(container.session_factory, "stock", shop_id) as run,
+            ):
+                report = push_shop(container.session_factory, client, shop_id)
+                run.count("pushed", report.confirmed)
+                run.count("failed", report.failed)
+                for code, n in report.error_codes.items():
+                    run.count(f"error_{code}", n)
+        except (CircuitOpenError, BudgetExhaustedError) as refused:
+            # Our own breaker or budget said "not now" and the platform was not called. Wait as
+            # the one coalesced push of this shop: a queue retry would run beside the pushes the
+            # sweep adds every 5 s, and each would end as a dead letter during a long outage.
+            deferred: StoreSyncError | None = refused
+        else:
+            deferred = None
+    finally:
+        container.jobs.pending.release(pushing_key(shop_id))
+    if deferred is not None:
+        container.jobs.send_coalesced(
+            push_key(shop_id),
+            "push_stock",
+            delay_ms=queue_delay_ms(deferred) or 1_000,
+            shop_id=shop_id,
+        )
+        return
     if report.still_dirty or report.failed:
         # Desired moved while we pushed, or some variants failed: go again (failures back off
         # through the queue's own retry when the whole call fails; per-variant ones wait here).
@@ -87,19 +125,29 @@ def process_webhook(event_row_id: int) -> None:
         row.attempts += 1
         shop = session.get(Shop, row.shop_id)
         assert shop is not None
+        if shop.status != "active":
+            # Paused: the poll after reconnecting re-reads from the checkpoint and covers it.
+            row.status = "skipped"
+            return
         client = container.clients.for_shop(shop)
         event = client.parse_webhook(row.body.encode())
         shop_id = shop.id
     try:
         if event.kind in ORDER_KINDS and event.order_external_id:
-            order_sync.import_orders(
-                container.session_factory, client, order_service, shop_id, [event.order_external_id]
-            )
+            with pause_on_auth_failure(shop_id):
+                order_sync.import_orders(
+                    container.session_factory,
+                    client,
+                    order_service,
+                    shop_id,
+                    [event.order_external_id],
+                )
     except StoreSyncError as exc:
         with unit_of_work(container.session_factory) as session:
             row = session.get(WebhookEvent, event_row_id)
             if row is not None:
                 row.status, row.error_code, row.error = "failed", exc.code.value, exc.message[:500]
+            webhook_health.record_failure(session, shop_id, "processing")
         raise
     with unit_of_work(container.session_factory) as session:
         row = session.get(WebhookEvent, event_row_id)
@@ -122,11 +170,17 @@ def poll_orders(shop_id: int, since: str | None = None, kind: str = "orders") ->
             return
         client = container.clients.for_shop(shop)
     since_dt = datetime.fromisoformat(since) if since else None
-    with run_job(container.session_factory, kind, shop_id, since=since) as run:
+    with (
+        pause_on_auth_failure(shop_id),
+        run_job(container.session_factory, kind, shop_id, since=since) as run,
+    ):
         order_sync.poll_orders(
             container.session_factory, client, order_service, shop_id, run, since=since_dt
         )
         fetch_lost_pushes(shop_id, run)
+    if kind == "orders" and since is None:
+        quiet = timedelta(seconds=container.settings.webhook_quiet_s)
+        webhook_health.after_poll(container.session_factory, shop_id, run.counts, quiet)
 
 
 def fetch_lost_pushes(shop_id: int, run: object) -> None:
@@ -173,7 +227,10 @@ def import_catalog(shop_id: int, job_id: int | None = None) -> None:
         if shop is None:
             return
         client = container.clients.for_shop(shop)
-    with run_job(container.session_factory, "import", shop_id, job_id=job_id) as run:
+    with (
+        pause_on_auth_failure(shop_id),
+        run_job(container.session_factory, "import", shop_id, job_id=job_id) as run,
+    ):
         products = list(client.list_products())
         with unit_of_work(container.session_factory) as session:
             shop = session.get(Shop, shop_id)
@@ -185,7 +242,7 @@ def import_catalog(shop_id: int, job_id: int | None = None) -> None:
             run.count(key, value)
 
 
-@task("sweep_dirty", queue="default", max_retries=0)
+@task("sweep_dirty", queue="default", max_retries=0, dead_letter=False)
 def sweep_dirty() -> None:
     """Re-enqueue pushes for every shop with dirty listings: a lost message only delays a push."""
     container = runtime.container()

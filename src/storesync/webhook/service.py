@@ -19,6 +19,7 @@ from storesync.domain.platform import Platform
 from storesync.errors import AuthenticationError, ValidationError
 from storesync.marketplaces.base import EventKind, MarketplaceClient
 from storesync.marketplaces.base import WebhookEvent as ParsedEvent
+from storesync.webhook import health
 
 log = structlog.get_logger(__name__)
 
@@ -42,6 +43,7 @@ def receive(
     body_text = raw_body.decode("utf-8", errors="replace")
     if not client.verify_webhook(raw_body=raw_body, headers=headers, url=url):
         # Kept as a record (who is sending us forged or misconfigured pushes?), never processed.
+        health.record_rejected(session, client, platform, raw_body)
         session.add(
             WebhookEvent(
                 platform=platform.value, event_id=None, status="rejected", body=body_text[:10_000]
@@ -57,6 +59,7 @@ def receive(
             )
         )
         raise
+    health.on_verified(session, platform, event)
     return store(session, platform, event, body_text)
 
 

@@ -29,6 +29,8 @@ def make_broker(url: str | None) -> dramatiq.Broker:
         raise ValueError(f"STORESYNC_BROKER_URL must be redis:// or amqp:// (got {url[:20]}…)")
     broker.add_middleware(CorrelationMiddleware())
     # Import the features' task modules so their @task functions are registered.
+    import storesync.reconcile.tasks
+    import storesync.shop.tasks
     import storesync.sync.tasks  # noqa: F401
 
     declare_actors(broker)

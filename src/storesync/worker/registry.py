@@ -11,6 +11,7 @@ from typing import Any
 import dramatiq
 
 from storesync.errors import StoreSyncError
+from storesync.resilience.queue import count_queue_retry, honouring_retry_after
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,9 @@ class TaskSpec:
     queue: str
     max_retries: int
     time_limit_ms: int
+    # False for periodic work the scheduler sends again anyway: its failures are counted and
+    # logged, not kept as dead letters (a failing 5 s sweep would write 720 an hour).
+    dead_letter: bool = True
 
 
 TASKS: dict[str, TaskSpec] = {}
@@ -31,10 +35,15 @@ MAX_BACKOFF_MS = 300_000
 
 
 def task(
-    name: str, *, queue: str = "default", max_retries: int = 5, time_limit_ms: int = 120_000
+    name: str,
+    *,
+    queue: str = "default",
+    max_retries: int = 5,
+    time_limit_ms: int = 120_000,
+    dead_letter: bool = True,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        TASKS[name] = TaskSpec(name, fn, queue, max_retries, time_limit_ms)
+        TASKS[name] = TaskSpec(name, fn, queue, max_retries, time_limit_ms, dead_letter)
         return fn
 
     return register
@@ -46,7 +55,10 @@ def should_retry(max_retries: int) -> Callable[[int, BaseException], bool]:
     def retry_when(retries_so_far: int, exc: BaseException) -> bool:
         if retries_so_far >= max_retries:
             return False
-        return isinstance(exc, StoreSyncError) and exc.retryable
+        retry = isinstance(exc, StoreSyncError) and exc.retryable
+        if retry:
+            count_queue_retry(exc)
+        return retry
 
     return retry_when
 
@@ -63,4 +75,4 @@ def declare_actors(broker: dramatiq.Broker) -> None:
             min_backoff=MIN_BACKOFF_MS,
             max_backoff=MAX_BACKOFF_MS,
             time_limit=spec.time_limit_ms,
-        )(spec.fn)
+        )(honouring_retry_after(spec.fn))

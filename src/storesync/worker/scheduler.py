@@ -32,6 +32,8 @@ class Scheduler:
     _thread: threading.Thread | None = None
     _last_poll: dict[int, float] = field(default_factory=dict)
     _last_sweep: float = 0.0
+    _last_reconcile: float | None = None
+    _last_token_check: float | None = None
 
     def tick(self) -> None:
         from storesync.bootstrap import Container
@@ -42,10 +44,26 @@ class Scheduler:
         if now - self._last_sweep >= self.schedule.sweep_interval_s:
             self._last_sweep = now
             container.jobs.send("sweep_dirty")
+        # Hourly by default, first one at start: a restart must not push the next pass back.
+        reconcile_every = container.settings.reconcile_interval_s
+        if reconcile_every > 0 and (
+            self._last_reconcile is None or now - self._last_reconcile >= reconcile_every
+        ):
+            self._last_reconcile = now
+            container.jobs.send("reconcile")
+        token_every = container.settings.token_check_interval_s
+        if self._last_token_check is None or now - self._last_token_check >= token_every:
+            self._last_token_check = now
+            container.jobs.send("refresh_due_tokens")
         with unit_of_work(container.session_factory) as session:
-            shop_ids = list(session.scalars(select(Shop.id).where(Shop.status == "active")))
-        for shop_id in shop_ids:
-            if now - self._last_poll.get(shop_id, -1e9) >= self.schedule.poll_interval_s:
+            shops = list(
+                session.execute(select(Shop.id, Shop.poll_mode).where(Shop.status == "active"))
+            )
+        # "fast": webhooks went quiet while orders changed (webhook/health.py); never slower.
+        fast_every = min(container.settings.fast_poll_interval_s, self.schedule.poll_interval_s)
+        for shop_id, poll_mode in shops:
+            every = fast_every if poll_mode == "fast" else self.schedule.poll_interval_s
+            if now - self._last_poll.get(shop_id, -1e9) >= every:
                 self._last_poll[shop_id] = now
                 container.jobs.send_coalesced(
                     f"poll:{shop_id}", "poll_orders", delay_ms=0, shop_id=shop_id

@@ -1,0 +1,217 @@
+"""StoreSync scaled out (serve, two workers, one scheduler) and both simulators, as OS processes
+on loopback, wired to a fresh PostgreSQL database and a dedicated Redis DB; shops connected
+through the real OAuth flow."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import random
+import secrets
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from chaos.services import Procs, http_ok, wait_until
+
+PARTNER_ID, PARTNER_KEY = 2001887, "chaos-partner-key"
+APP_KEY, APP_SECRET = "chaos-app", "chaos-app-secret"
+SIM_TIME_FACTOR = "0.1"  # webhook retries and delays 10x faster (TikTok's 2 min retry: 12 s)
+WORKERS = ("worker-1", "worker-2")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Shop:
+    id: int  # StoreSync's id
+    platform: str
+    external_id: str  # the simulator's shop id
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    database_url: str
+    redis_url: str
+    run_dir: Path
+    seed: int
+    worker_threads: int = 4
+    poll_interval_s: float = 5.0
+    sweep_interval_s: float = 2.0
+
+
+@dataclass
+class ChaosStack:
+    options: StackOptions
+    procs: Procs = field(init=False)
+    shops: list[Shop] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.sim_urls = {"shopee": "", "tiktok": ""}
+        self.secret_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        (self.options.run_dir / "logs").mkdir(parents=True, exist_ok=True)
+        self.metrics_dir = self.options.run_dir / "metrics"
+        self.metrics_dir.mkdir(exist_ok=True)
+        self.procs = Procs(self.options.run_dir / "logs", {})
+        self.api = httpx.Client(base_url=self.url, timeout=30)
+        self.sim: dict[str, httpx.Client] = {}
+
+    # --- start ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for platform in ("shopee", "tiktok"):
+            port = free_port()
+            self.sim_urls[platform] = f"http://127.0.0.1:{port}"
+            keys = (
+                ["--partner-id", str(PARTNER_ID), "--partner-key", PARTNER_KEY]
+                if platform == "shopee"
+                else ["--app-key", APP_KEY, "--app-secret", APP_SECRET]
+            )
+            self.procs.start(
+                platform,
+                [
+                    "-m",
+                    "marketsim.cli",
+                    platform,
+                    "--port",
+                    str(port),
+                    *keys,
+                    "--webhook-url",
+                    f"{self.url}/webhooks/{platform}",
+                    "--seed",
+                    str(self.options.seed),
+                    "--time-factor",
+                    SIM_TIME_FACTOR,
+                ],
+            )
+            self.sim[platform] = httpx.Client(base_url=self.sim_urls[platform], timeout=15)
+        self.procs.env = self.env()
+        self.procs.start("serve", ["-m", "storesync.cli", "serve"])
+        for platform in ("shopee", "tiktok"):
+            health = f"{self.sim_urls[platform]}/_sim/health"
+            wait_until(functools.partial(http_ok, health), 30, f"the {platform} simulator")
+        wait_until(lambda: http_ok(f"{self.url}/api/health"), 60, "storesync serve")
+        for name in WORKERS:
+            self.start_worker(name)
+        self.procs.start("scheduler", ["-m", "storesync.cli", "scheduler"])
+
+    def start_worker(self, name: str) -> None:
+        self.procs.start(
+            name, ["-m", "storesync.cli", "worker", "--threads", str(self.options.worker_threads)]
+        )
+
+    def env(self) -> dict[str, str]:
+        o = self.options
+        return {
+            "STORESYNC_DATABASE_URL": o.database_url,
+            "STORESYNC_REDIS_URL": o.redis_url,
+            "STORESYNC_BROKER_URL": o.redis_url,
+            "STORESYNC_SECRET_KEY": self.secret_key,
+            "STORESYNC_DATA_DIR": str(o.run_dir / "data"),
+            "STORESYNC_HOST": "127.0.0.1",
+            "STORESYNC_PORT": str(self.port),
+            "STORESYNC_PUBLIC_URL": self.url,
+            "STORESYNC_POLL_INTERVAL_S": str(o.poll_interval_s),
+            "STORESYNC_SWEEP_INTERVAL_S": str(o.sweep_interval_s),
+            # The run asks for its one reconciliation pass itself, after the faults stop.
+            "STORESYNC_RECONCILE_INTERVAL_S": "0",
+            "STORESYNC_LOG_FORMAT": "json",
+            "STORESYNC_LOG_LEVEL": "INFO",
+            "STORESYNC_SHOPEE_PARTNER_ID": str(PARTNER_ID),
+            "STORESYNC_SHOPEE_PARTNER_KEY": PARTNER_KEY,
+            "STORESYNC_SHOPEE_BASE_URL": self.sim_urls["shopee"],
+            "STORESYNC_TIKTOK_APP_KEY": APP_KEY,
+            "STORESYNC_TIKTOK_APP_SECRET": APP_SECRET,
+            "STORESYNC_TIKTOK_BASE_URL": self.sim_urls["tiktok"],
+            "STORESYNC_TIKTOK_AUTH_URL": self.sim_urls["tiktok"],
+            # Every process writes its counters here; the run adds them up at the end.
+            "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
+        }
+
+    # --- shops and catalog ------------------------------------------------------------------
+
+    def connect(self, platform: str, name: str, catalog: list[dict[str, Any]]) -> Shop:
+        """Create the shop and its products on the simulator, then connect it through OAuth."""
+        sim = self.sim[platform]
+        created = _ok(sim.post("/_sim/shops", json={"name": name}))
+        external_id = str(created["shop_id"])
+        _ok(sim.post("/_sim/products", json={"shop_id": external_id, "products": catalog}))
+        url = _ok(self.api.post("/api/v1/shops/connect", json={"platform": platform}))[
+            "authorization_url"
+        ]
+        with httpx.Client(timeout=30, follow_redirects=True) as browser:
+            consent = browser.get(f"{url}&shop_id={external_id}")
+        if consent.status_code != 200:
+            raise RuntimeError(f"connecting {platform} failed: {consent.text[:300]}")
+        shop_id = next(
+            s["id"] for s in _ok(self.api.get("/api/v1/shops")) if s["external_id"] == external_id
+        )
+        shop = Shop(shop_id, platform, external_id)
+        self.shops.append(shop)
+        # Imports one at a time: the first seeds the master catalog, the next ones link to it.
+        wait_until(lambda: self._imported(shop_id), 60, f"the {platform} catalog import")
+        return shop
+
+    def _imported(self, shop_id: int) -> bool:
+        jobs = _ok(self.api.get("/api/v1/jobs", params={"kind": "import", "shop_id": shop_id}))
+        done = [j for j in jobs if j["status"] in {"succeeded", "partial", "failed"}]
+        if any(j["status"] == "failed" for j in done):
+            raise RuntimeError(f"catalog import of shop {shop_id} failed: {done}")
+        return bool(done)
+
+    def sim_stock(self, shop: Shop) -> dict[str, dict[str, int]]:
+        result: dict[str, dict[str, int]] = _ok(
+            self.sim[shop.platform].get("/_sim/stock", params={"shop_id": shop.external_id})
+        )
+        return result
+
+    def close(self) -> None:
+        self.api.close()
+        for client in self.sim.values():
+            client.close()
+
+
+def make_catalog(seed: int, products: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The same SKUs for both platforms, with different starting stock on the second one (so
+    the first pushes have something to do). Stock is small on purpose: SKUs run low within a
+    minute, get restocked, and both platforms race for the last units (oversell pressure)."""
+    rng = random.Random(seed)
+    first: list[dict[str, Any]] = []
+    second: list[dict[str, Any]] = []
+    for p in range(products):
+        variants = rng.choice((1, 2, 3))
+        base = [
+            {
+                "sku": f"CH-{p:02d}-{v}",
+                "price": round(rng.uniform(5, 60), 2),
+                "stock": rng.randint(6, 16),
+            }
+            for v in range(variants)
+        ]
+        name = f"Chaos product {p:02d}"
+        first.append({"name": name, "variants": base})
+        second.append({"name": name, "variants": [v | {"stock": rng.randint(0, 60)} for v in base]})
+    return first, second
+
+
+def _ok(response: httpx.Response) -> Any:
+    if response.status_code >= 300:
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url} -> "
+            f"{response.status_code}: {response.text[:300]}"
+        )
+    return response.json()
+
+
+def monotonic_ms() -> int:
+    return int(time.monotonic() * 1000)

@@ -1,0 +1,217 @@
+"""`storesync breakers list|reset|open|events`: see and steer the circuit breakers by hand.
+
+Breaker state lives where the running processes keep it: in Redis when scaled out (this command
+then acts on it directly), or inside the server's own process on the embedded default (this
+command then asks that server through its API at STORESYNC_PUBLIC_URL, or `--url`). Either way a
+reset or force-open is recorded in `breaker_events` with who (`--actor`, default: your OS user)
+and why (`--reason`, required).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import httpx
+import typer
+from rich.table import Table
+
+from storesync.bootstrap import Container, build_container
+from storesync.cli.common import console, settings_or_exit
+from storesync.errors import StoreSyncError
+
+app = typer.Typer(help="Circuit breakers per platform and shop.", no_args_is_help=True)
+
+ShopOpt = typer.Option(None, "--shop", help="Shop id (see `GET /api/v1/shops`).")
+KeyOpt = typer.Option(None, "--key", help="Breaker key instead of --shop, e.g. shopee:app.")
+ReasonOpt = typer.Option(..., "--reason", help="Why, for the history.")
+ActorOpt = typer.Option(None, "--actor", help="Who, for the history (default: your OS user).")
+UrlOpt = typer.Option(None, "--url", help="Ask this server's API (default: direct with Redis).")
+
+
+@contextmanager
+def _container() -> Iterator[Container]:
+    container = build_container(settings_or_exit(), with_jobs=False)
+    try:
+        yield container
+    except StoreSyncError as exc:
+        console.print(f"[red]{exc.code.value}:[/] {exc.message}\n[dim]{exc.action}[/]")
+        raise typer.Exit(1) from None
+    finally:
+        container.close()
+
+
+def _key(container: Container, shop: int | None, key: str | None) -> str:
+    from storesync.db.engine import unit_of_work
+    from storesync.db.models import Shop
+    from storesync.resilience.service import breaker_key, parse_key
+
+    if key:
+        parse_key(key)
+        return key
+    if shop is None:
+        console.print("[red]error:[/] give --shop ID or --key KEY")
+        raise typer.Exit(2)
+    with unit_of_work(container.session_factory) as session:
+        row = session.get(Shop, shop)
+        if row is None:
+            console.print(f"[red]error:[/] no shop {shop}")
+            raise typer.Exit(2)
+        return breaker_key(row.platform, row.id)
+
+
+class _Api:
+    """The running server's API, for state that lives in its process (embedded default)."""
+
+    def __init__(self, url: str) -> None:
+        self.http = httpx.Client(base_url=url.rstrip("/"), timeout=10)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self.http.request(method, "/api/v1/breakers" + path, **kwargs)
+        except httpx.HTTPError as exc:
+            console.print(
+                f"[red]error:[/] no StoreSync server answers at {self.http.base_url} ({exc}). "
+                "On the embedded default the breakers live inside `storesync serve`."
+            )
+            raise typer.Exit(1) from None
+        body = response.json()
+        if response.status_code >= 400:
+            error = body.get("error", {})
+            console.print(f"[red]{error.get('code')}:[/] {error.get('message')}")
+            raise typer.Exit(1)
+        return body
+
+
+def _remote(container: Container, url: str | None) -> _Api | None:
+    if url:
+        return _Api(url)
+    if container.settings.redis_url:
+        return None  # the state is in Redis: act on it directly
+    return _Api(container.settings.effective_public_url)
+
+
+@app.command("list")
+def list_cmd(url: str | None = UrlOpt) -> None:
+    """Every breaker: state, failure rate, since when, next probe, ramp."""
+    with _container() as container:
+        api = _remote(container, url)
+        rows = api.request("GET", "") if api else _direct_list(container)
+    table = Table(
+        "breaker", "shop", "state", "failure rate", "calls", "since", "next probe", "ramp"
+    )
+    for row in rows:
+        table.add_row(
+            row["key"],
+            row.get("shop_name") or "",
+            _state(row["state"]),
+            f"{row['failure_rate']:.0%}",
+            str(row["calls_in_window"]),
+            _time(row.get("since")),
+            _time(row.get("next_probe_at")),
+            f"{row['ramp_percent']}%",
+        )
+    console.print(table)
+
+
+def _direct_list(container: Container) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from storesync.db.engine import unit_of_work
+    from storesync.db.models import Shop
+    from storesync.resilience.schemas import BreakerOut
+    from storesync.resilience.service import breaker_key, parse_key
+
+    assert container.resilience is not None
+    with unit_of_work(container.session_factory) as session:
+        shops = {breaker_key(s.platform, s.id): s.name for s in session.scalars(select(Shop))}
+    views = container.resilience.views(list(shops))
+    return [
+        BreakerOut.of(v, parse_key(v.key)[1], shops.get(v.key)).model_dump(mode="json")
+        for v in views
+    ]
+
+
+@app.command("reset")
+def reset_cmd(
+    shop: int | None = ShopOpt,
+    key: str | None = KeyOpt,
+    reason: str = ReasonOpt,
+    actor: str | None = ActorOpt,
+    url: str | None = UrlOpt,
+) -> None:
+    """Close a breaker now (traffic then ramps back 10 → 25 → 50 → 100 %)."""
+    _act("reset", shop, key, reason, actor, url)
+
+
+@app.command("open")
+def open_cmd(
+    shop: int | None = ShopOpt,
+    key: str | None = KeyOpt,
+    reason: str = ReasonOpt,
+    actor: str | None = ActorOpt,
+    url: str | None = UrlOpt,
+) -> None:
+    """Force a breaker open: no call reaches the platform until someone resets it."""
+    _act("open", shop, key, reason, actor, url)
+
+
+def _act(
+    action: str, shop: int | None, key: str | None, reason: str, actor: str | None, url: str | None
+) -> None:
+    from storesync.resilience.schemas import TransitionOut
+    from storesync.resilience.service import default_actor
+
+    who = actor or default_actor()
+    with _container() as container:
+        name = _key(container, shop, key)
+        api = _remote(container, url)
+        if api is not None:
+            done = api.request("POST", f"/{name}/{action}", json={"reason": reason, "actor": who})
+        else:
+            assert container.resilience is not None
+            change = (
+                container.resilience.reset if action == "reset" else container.resilience.force_open
+            )
+            done = TransitionOut.of(change(name, who, reason)).model_dump(mode="json")
+    console.print(
+        f"{done['key']}: {_state(done['from_state'])} → {_state(done['to_state'])} "
+        f"by {done['actor']} ({done['reason']})"
+    )
+
+
+@app.command("events")
+def events_cmd(
+    shop: int | None = ShopOpt,
+    key: str | None = KeyOpt,
+    limit: int = typer.Option(20, "--limit", min=1, max=1000),
+) -> None:
+    """A breaker's transitions, newest first (automatic and by hand)."""
+    from storesync.db.engine import unit_of_work
+    from storesync.resilience import events
+
+    with _container() as container:
+        name = _key(container, shop, key)
+        with unit_of_work(container.session_factory) as session:
+            rows = [
+                (e.created_at, e.from_state, e.to_state, e.actor, e.reason)
+                for e in events.history(session, name, limit)
+            ]
+    table = Table("when", "from", "to", "who", "why", title=name)
+    for when, from_state, to_state, who, why in rows:
+        table.add_row(_time(when), _state(from_state), _state(to_state), who, why)
+    console.print(table)
+
+
+def _state(state: str) -> str:
+    colour = {"closed": "green", "half_open": "yellow"}.get(state, "red")
+    return f"[{colour}]{state}[/]"
+
+
+def _time(value: str | datetime | None) -> str:
+    if value is None:
+        return ""
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return when.astimezone().strftime("%Y-%m-%d %H:%M:%S")

@@ -1,0 +1,1 @@
+"""Dead letters: work the queue gave up on, kept whole so a person can replay or discard it."""

@@ -1,0 +1,16 @@
+"""API shapes for reconciliation."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ReconcileIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    shop_id: int | None = Field(default=None, description="one shop; default: every active shop")
+    dry_run: bool = Field(default=False, description="report drift, change nothing")
+
+
+class ReconcileJob(BaseModel):
+    job_id: int

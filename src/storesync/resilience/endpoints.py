@@ -1,0 +1,93 @@
+"""`/api/v1/breakers`: every circuit breaker's state, its history, and the manual reset and
+force-open (each recorded in `breaker_events` with who and why)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storesync.api.deps import App, Db
+from storesync.bootstrap import Container
+from storesync.db.engine import unit_of_work
+from storesync.db.models import Shop
+from storesync.resilience import events
+from storesync.resilience.schemas import (
+    BreakerActionIn,
+    BreakerEventOut,
+    BreakerOut,
+    RateOut,
+    TransitionOut,
+)
+from storesync.resilience.service import Resilience, breaker_key, parse_key, require_known
+
+router = APIRouter(prefix="/api/v1/breakers", tags=["circuit breakers"])
+
+API_ACTOR = "api"  # until API keys name their holder
+
+
+def _resilience(app: Container) -> Resilience:
+    if app.resilience is None:
+        raise RuntimeError("this container was built without resilience")
+    return app.resilience
+
+
+def _shops(db: Session) -> dict[str, Shop]:
+    return {breaker_key(s.platform, s.id): s for s in db.scalars(select(Shop).order_by(Shop.id))}
+
+
+def _known(db: Session, key: str) -> None:
+    require_known(key, lambda shop_id: db.get(Shop, shop_id) is not None)
+
+
+def _known_now(app: Container, key: str) -> None:
+    with unit_of_work(app.session_factory) as session:
+        _known(session, key)
+
+
+@router.get("", response_model=list[BreakerOut], summary="Every breaker and its state")
+def list_breakers(db: Db, app: App) -> list[BreakerOut]:
+    shops = _shops(db)
+    views = _resilience(app).views(list(shops))
+    return [
+        BreakerOut.of(v, parse_key(v.key)[1], shops[v.key].name if v.key in shops else None)
+        for v in views
+    ]
+
+
+@router.get("/{key}", response_model=BreakerOut, summary="One breaker, with its current rates")
+def get_breaker(key: str, db: Db, app: App) -> BreakerOut:
+    _known(db, key)
+    resilience = _resilience(app)
+    _, shop_id = parse_key(key)
+    shop = db.get(Shop, shop_id) if shop_id is not None else None
+    rates = [RateOut(**r) for r in resilience.rates(key)]
+    return BreakerOut.of(resilience.view(key), shop_id, shop.name if shop else None, rates)
+
+
+# The actions take no request session: on SQLite a request transaction holds the write lock
+# (BEGIN IMMEDIATE) until the response, and the transition is recorded in its own transaction.
+
+
+@router.post("/{key}/reset", response_model=TransitionOut, summary="Close it now (by hand)")
+def reset_breaker(key: str, body: BreakerActionIn, app: App) -> TransitionOut:
+    _known_now(app, key)
+    return TransitionOut.of(_resilience(app).reset(key, body.actor or API_ACTOR, body.reason))
+
+
+@router.post("/{key}/open", response_model=TransitionOut, summary="Force it open (by hand)")
+def open_breaker(key: str, body: BreakerActionIn, app: App) -> TransitionOut:
+    _known_now(app, key)
+    return TransitionOut.of(_resilience(app).force_open(key, body.actor or API_ACTOR, body.reason))
+
+
+@router.get(
+    "/{key}/events", response_model=list[BreakerEventOut], summary="Transitions, newest first"
+)
+def breaker_events(
+    key: str, db: Db, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[BreakerEventOut]:
+    parse_key(key)
+    return [BreakerEventOut.of(row) for row in events.history(db, key, limit)]

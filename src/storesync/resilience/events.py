@@ -1,0 +1,62 @@
+"""Every breaker transition, automatic or by hand, becomes a `breaker_events` row (who and why),
+a metric and a log line. Only the process whose state change made the transition sees it, so
+each transition is recorded once however many processes share the breaker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from storesync.db.engine import unit_of_work
+from storesync.db.models import BreakerEvent
+from storesync.observability import metrics
+from storesync.resilience.breaker import Transition
+
+log = structlog.get_logger(__name__)
+
+
+def history_recorder(session_factory: sessionmaker[Session]) -> Callable[[Transition], None]:
+    def record(transition: Transition) -> None:
+        with unit_of_work(session_factory) as session:
+            session.add(
+                BreakerEvent(
+                    breaker=transition.key[:64],
+                    from_state=transition.from_state.value,
+                    to_state=transition.to_state.value,
+                    reason=transition.reason[:500],
+                    actor=transition.actor[:100],
+                    created_at=datetime.fromtimestamp(transition.at, UTC),
+                )
+            )
+
+    return record
+
+
+def observe(transition: Transition) -> None:
+    if transition.from_state is not transition.to_state:
+        metrics.breaker_transitions_total.labels(
+            transition.platform, transition.to_state.value
+        ).inc()
+    log.warning(
+        "breaker_transition",
+        breaker=transition.key,
+        from_state=transition.from_state.value,
+        to_state=transition.to_state.value,
+        reason=transition.reason,
+        actor=transition.actor,
+    )
+
+
+def history(session: Session, key: str, limit: int = 100) -> list[BreakerEvent]:
+    return list(
+        session.scalars(
+            select(BreakerEvent)
+            .where(BreakerEvent.breaker == key)
+            .order_by(BreakerEvent.id.desc())
+            .limit(limit)
+        )
+    )
