@@ -45,10 +45,12 @@ from chaos.faults import FaultController, FaultRates
 from chaos.history import Sampler
 from chaos.services import (
     Database,
+    claim_redis_db,
     ensure_postgres,
     ensure_redis,
     flush_redis_db,
     postgres_ready,
+    reclaim_redis_db,
     redis_ready,
     restart_postgres,
     restart_redis,
@@ -84,7 +86,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--shops-per-platform", type=int, default=1)
     parser.add_argument("--worker-threads", type=int, default=4)
     parser.add_argument("--converge-timeout", type=float, default=120.0)
-    parser.add_argument("--redis-db", type=int, default=12, help="Redis DB used as broker")
+    parser.add_argument(
+        "--redis-db", type=int, help="Redis DB used as broker (default: the first free of 12..9)"
+    )
     parser.add_argument(
         "--restart-services",
         action=argparse.BooleanOptionalAction,
@@ -103,7 +107,8 @@ class ChaosRun:
         self.run_dir: Path = args.run_dir or Path(tempfile.mkdtemp(prefix="storesync-chaos-"))
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database()
-        self.redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"
+        self.owner = f"{os.getpid()}@{self.run_dir.name}"
+        self.redis_db: int | None = None
         self.stack: ChaosStack | None = None
         self.engine: Engine | None = None
         self.faults: FaultController | None = None
@@ -126,8 +131,13 @@ class ChaosRun:
     def execute(self) -> dict[str, Any]:
         if not (postgres_ready() and redis_ready()):
             raise SystemExit("PostgreSQL and Redis must be running on 127.0.0.1")
+        candidates = [self.args.redis_db] if self.args.redis_db is not None else [12, 11, 10, 9]
+        self.redis_db = claim_redis_db(candidates, self.owner)
+        if self.redis_db is None:
+            raise RuntimeError(f"another chaos run holds Redis DBs {candidates}; wait for it")
         database_url = self.db.create()
         flush_redis_db(self.redis_url)
+        reclaim_redis_db(self.redis_db, self.owner)  # the flush dropped the claim
         self.engine = create_engine(database_url, pool_pre_ping=True, pool_size=3)
         options = StackOptions(
             database_url=database_url,
@@ -263,6 +273,8 @@ class ChaosRun:
             self.note("postgres_restarted", seconds=round(down, 1))
         elif name == "restart_redis":
             down = restart_redis()
+            assert self.redis_db is not None
+            reclaim_redis_db(self.redis_db, self.owner)
             self._count("redis_restart")
             self.note("redis_restarted", seconds=round(down, 1))
 
@@ -508,8 +520,13 @@ class ChaosRun:
                 ]
         return out
 
+    @property
+    def redis_url(self) -> str:
+        return f"redis://127.0.0.1:6379/{self.redis_db}"
+
     def _flush_redis(self) -> None:
-        flush_redis_db(self.redis_url)
+        if self.redis_db is not None:
+            flush_redis_db(self.redis_url)  # the claim goes with it
 
     def cleanup(self, failed: bool) -> None:
         steps: list[Callable[[], object]] = []

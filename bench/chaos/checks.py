@@ -288,6 +288,14 @@ def oversell(engine: Engine, placed: list[PlacedOrder], history: History) -> Che
         )
     }
     by_id = {(o.platform, o.order_id): o for o in placed}
+    # The platform's own acceptance second (floored): [created, created + 1) brackets it, where
+    # the traffic's clock only bounds it from above (it reads the time after the answer).
+    accepted_from = {
+        (platform, ext_id): created.timestamp()
+        for platform, ext_id, created in _rows(
+            engine, "SELECT platform, external_id, platform_created_at FROM orders"
+        )
+    }
     lines, unexplained = [], []
     for platform, ext_id, shop_id, sku, variant_id, qty, oversold_qty in rows:
         order = by_id.get((platform, ext_id))
@@ -303,9 +311,11 @@ def oversell(engine: Engine, placed: list[PlacedOrder], history: History) -> Che
         if order is None or listing_id is None:
             entry["explained"] = "unknown order or listing"
             continue
-        entry["explained"] = _explain(order, listing_id, sku, placed, history)
+        entry["explained"] = _explain(order, listing_id, sku, placed, history, accepted_from)
         if entry["explained"] is None:
-            unexplained.append(entry)
+            unexplained.append(
+                entry | {"evidence": oversell_evidence(order, listing_id, sku, placed, history)}
+            )
     return Check(
         "no_known_oversell",
         not unexplained,
@@ -318,9 +328,18 @@ def oversell(engine: Engine, placed: list[PlacedOrder], history: History) -> Che
 
 
 def _explain(
-    order: PlacedOrder, listing_id: int, sku: str, placed: list[PlacedOrder], history: History
+    order: PlacedOrder,
+    listing_id: int,
+    sku: str,
+    placed: list[PlacedOrder],
+    history: History,
+    accepted_from: dict[tuple[str, str], float],
 ) -> str | None:
-    accepted = order.created_at
+    def earliest(o: PlacedOrder) -> float:
+        return accepted_from.get((o.platform, o.order_id), o.created_at)
+
+    # At the latest: when the traffic got the answer, or the end of the platform's second.
+    accepted = min(order.created_at, earliest(order) + 1.0)
     pushes = sorted(history.confirmations.get(listing_id, []), key=lambda c: c.at)
     before = [c for c in pushes if c.at.timestamp() <= accepted - 1.0]
     if not before:
@@ -331,12 +350,12 @@ def _explain(
     if last.qty is None:
         return "the platform's value was unknown (a push was due)"
     since = last.at.timestamp() + 1.0
-    sold = sum(
+    sold = sum(  # only orders certainly accepted after the push landed
         o.lines.get(sku, 0)
         for o in placed
         if o.platform == order.platform
         and o.shop_external_id == order.shop_external_id
-        and since < o.created_at <= accepted
+        and since < earliest(o) <= accepted
     )
     given_back = sum(
         o.lines.get(sku, 0)
@@ -350,7 +369,55 @@ def _explain(
     )
     if sold <= last.qty + given_back:
         return f"within the {last.qty} units last pushed (+{given_back} cancelled)"
+    # The platform sold more than the last recorded push left: it took a write we have no
+    # confirmation of (the confirming transaction failed, e.g. PostgreSQL restarting, or the
+    # sampler missed a short-lived confirmation). Fine if that value was one StoreSync wanted
+    # at the time; a value above anything it wanted recently is a stale write: a violation.
+    window = [
+        p
+        for p in history.timeline.get(listing_id, [])
+        if last.at.timestamp() - 10 <= p[0] <= accepted
+    ]
+    seen = [p[4] for p in window if p[4] is not None and p[0] >= last.at.timestamp()]
+    wanted = max((p[1] for p in window), default=None)
+    rose = max(seen, default=None)
+    if rose is not None and rose > last.qty and wanted is not None and rose <= wanted:
+        return (
+            f"an unconfirmed push of {rose} (StoreSync wanted up to {wanted} then) landed after"
+            f" the confirmed {last.qty}"
+        )
     return None
+
+
+def oversell_evidence(
+    order: PlacedOrder, listing_id: int, sku: str, placed: list[PlacedOrder], history: History
+) -> dict[str, Any]:
+    """What the record shows around an unexplained oversold line, times relative to the order."""
+    accepted = order.created_at
+    near = [
+        {"t": round(t - accepted, 2), "desired": d, "confirmed": c, "dirty": dirty, "platform": p}
+        for t, d, c, dirty, p in history.timeline.get(listing_id, [])
+        if accepted - 30 <= t <= accepted + 5
+    ]
+    pushes = [
+        {"t": round(c.at.timestamp() - accepted, 2), "qty": c.qty}
+        for c in history.confirmations.get(listing_id, [])
+        if accepted - 60 <= c.at.timestamp() <= accepted + 5
+    ]
+    same_shop = [
+        {
+            "order": o.order_id,
+            "t": round(o.created_at - accepted, 2),
+            "qty": o.lines[sku],
+            "moves": [(round(at - accepted, 2), status) for at, status in o.moves],
+        }
+        for o in placed
+        if o.platform == order.platform
+        and o.shop_external_id == order.shop_external_id
+        and sku in o.lines
+        and accepted - 60 <= o.created_at <= accepted + 1
+    ]
+    return {"samples": near[-25:], "confirmed_pushes": pushes, "orders_of_this_shop": same_shop}
 
 
 # --- 5. checkpoints ------------------------------------------------------------------------------

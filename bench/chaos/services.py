@@ -177,6 +177,35 @@ def ensure_redis() -> None:
         subprocess.run(REDIS_START, check=False, capture_output=True, timeout=30)
 
 
+CLAIM_KEY = "storesync:chaos:owner"
+CLAIM_TTL_S = 1800  # longer than any run's budget; released at the end
+
+
+def claim_redis_db(candidates: list[int], owner: str) -> int | None:
+    """The first Redis DB no other chaos run holds (runs at once would flush each other's
+    queues). A Redis restart drops the claim; `reclaim` puts it back."""
+    import redis
+
+    for db in candidates:
+        client = redis.Redis(host="127.0.0.1", port=6379, db=db, socket_connect_timeout=2)
+        try:
+            if client.set(CLAIM_KEY, owner, nx=True, ex=CLAIM_TTL_S):
+                return db
+        finally:
+            client.close()
+    return None
+
+
+def reclaim_redis_db(db: int, owner: str) -> None:
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=6379, db=db, socket_connect_timeout=2)
+    try:
+        client.set(CLAIM_KEY, owner, ex=CLAIM_TTL_S)
+    finally:
+        client.close()
+
+
 def flush_redis_db(url: str) -> None:
     import redis
 
