@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storesync.db.base import utcnow
 from storesync.db.engine import unit_of_work
-from storesync.db.models import Listing, Order, OrderLine, Shop
+from storesync.db.models import InventoryLevel, Listing, Order, OrderLine, Shop
 from storesync.marketplaces.base import ListingRef, MarketplaceClient, StockUpdate
 
 MAX_LISTINGS_PER_RUN = 500  # bounds one job's time; the rest stays dirty for the next run
@@ -49,7 +49,17 @@ def push_shop(
     results = client.update_stock([p.update for p in planned])
     by_ref = {result.ref: result for result in results}
     with unit_of_work(session_factory) as session:
-        held_now = _reserved_here(session, shop_id, [p.variant_id for p in planned])
+        variant_ids = sorted({p.variant_id for p in planned})
+        # Lock the variants' stock rows first (the order intake takes them in the same order):
+        # otherwise a shipment imported in a parallel transaction is invisible here and this
+        # confirms a Shopee value computed with units that are no longer reserved (chaos run).
+        session.execute(
+            select(InventoryLevel.id)
+            .where(InventoryLevel.variant_id.in_(variant_ids))
+            .order_by(InventoryLevel.variant_id)
+            .with_for_update()
+        )
+        held_now = _reserved_here(session, shop_id, variant_ids)
         for item in planned:
             listing = session.get(Listing, item.listing_id, with_for_update=True)
             result = by_ref.get(item.update.ref)

@@ -59,8 +59,12 @@ def receive(
             )
         )
         raise
+    # Event row first, shop row second — the order process_webhook's failure path takes them
+    # in too. The other order deadlocked on PostgreSQL when a redelivery (waiting on the event's
+    # unique key) met a failing processing run (waiting on the shop row) in a chaos run.
+    received = store(session, platform, event, body_text)
     health.on_verified(session, platform, event)
-    return store(session, platform, event, body_text)
+    return received
 
 
 def store(session: Session, platform: Platform, event: ParsedEvent, body: str) -> Received:

@@ -4,13 +4,15 @@ when declared, so declaring at import time would pin them to a global one)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
+from sqlalchemy.exc import InterfaceError, OperationalError
 
-from storesync.errors import StoreSyncError
+from storesync.errors import DatabaseError, StoreSyncError
 from storesync.resilience.queue import count_queue_retry, honouring_retry_after
 
 
@@ -49,11 +51,23 @@ def task(
     return register
 
 
+SELF_THROTTLE_FACTOR = 4
+
+
+def _self_throttled(exc: BaseException) -> bool:
+    from storesync.resilience.errors import BudgetExhaustedError, CircuitOpenError
+
+    return isinstance(exc, BudgetExhaustedError | CircuitOpenError)
+
+
 def should_retry(max_retries: int) -> Callable[[int, BaseException], bool]:
     """Retry only what the taxonomy calls retryable; unknown exceptions (bugs) are not retried."""
 
     def retry_when(retries_so_far: int, exc: BaseException) -> bool:
-        if retries_so_far >= max_retries:
+        # Our own breaker or budget asking the job to wait is not a failure of the job: give it
+        # more rounds (each already delayed by the wait it asked for) before a dead letter.
+        limit = max_retries * SELF_THROTTLE_FACTOR if _self_throttled(exc) else max_retries
+        if retries_so_far >= limit:
             return False
         retry = isinstance(exc, StoreSyncError) and exc.retryable
         if retry:
@@ -75,4 +89,22 @@ def declare_actors(broker: dramatiq.Broker) -> None:
             min_backoff=MIN_BACKOFF_MS,
             max_backoff=MAX_BACKOFF_MS,
             time_limit=spec.time_limit_ms,
-        )(honouring_retry_after(spec.fn))
+        )(honouring_retry_after(translating_database_errors(spec.fn)))
+
+
+def translating_database_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A lost connection, a restart or a deadlock is a DATABASE_ERROR (retryable), not a bug:
+    untranslated, the driver's exception was dead-lettered as INTERNAL_ERROR in chaos runs
+    while PostgreSQL restarted, instead of being retried a few seconds later."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            raise DatabaseError(
+                "The database was unavailable or aborted the transaction; retrying.",
+                details={"driver_error": type(getattr(exc, "orig", exc)).__name__},
+            ) from exc
+
+    return run
