@@ -87,3 +87,14 @@ def redis_url() -> str:
     finally:
         client.close()
     return REDIS_URL
+
+
+@pytest.fixture(autouse=True)
+def _no_correlation_id_leaks() -> Iterator[None]:
+    """Background work binds a correlation id when it starts without one; tests run on one
+    thread, so reset it around each test instead of letting one test's id reach the next."""
+    from storesync.observability.context import correlation_id
+
+    token = correlation_id.set(None)
+    yield
+    correlation_id.reset(token)
