@@ -45,12 +45,29 @@ def transition(
         if effect is StockEffect.DEDUCTED:
             return Transition(True, Movement.RESERVE_AND_SHIP)
         return Transition(True, Movement.NONE)
-    if current_update_time is not None and new_update_time <= current_update_time:
+    if current_update_time is not None and new_update_time < current_update_time:
+        return _STALE
+    if new_update_time == current_update_time and _RANK[new] <= _RANK[current]:
+        # Platform times have 1 s resolution (TikTok): two moves in one second share a time, so
+        # a tie is decided by how far along the lifecycle each status is, never backwards.
         return _STALE
     if current is OrderStatus.CANCELLED:
         # Cancelled is final: its units went back to stock and may already be sold again.
         return Transition(True, Movement.NONE) if new is OrderStatus.CANCELLED else _STALE
     return Transition(True, _movement(current.stock_effect, new.stock_effect))
+
+
+# How far along its life an order is; only consulted to break update_time ties.
+_RANK = {
+    OrderStatus.PENDING: 0,
+    OrderStatus.READY_TO_SHIP: 1,
+    OrderStatus.CANCEL_REQUESTED: 2,
+    OrderStatus.SHIPPED: 3,
+    OrderStatus.DELIVERED: 4,
+    OrderStatus.COMPLETED: 5,
+    OrderStatus.RETURNED: 6,
+    OrderStatus.CANCELLED: 7,
+}
 
 
 def _movement(old: StockEffect, new: StockEffect) -> Movement:

@@ -54,7 +54,17 @@ def test_forward_changes_move_stock_by_their_effects(
 def test_a_duplicate_or_older_event_changes_nothing() -> None:
     assert not transition(OrderStatus.SHIPPED, LATER, OrderStatus.READY_TO_SHIP, T0).apply
     assert not transition(OrderStatus.PENDING, T0, OrderStatus.PENDING, T0).apply
-    assert not transition(OrderStatus.PENDING, T0, OrderStatus.CANCELLED, T0).apply
+    assert not transition(OrderStatus.SHIPPED, T0, OrderStatus.READY_TO_SHIP, T0).apply
+
+
+def test_two_moves_in_the_same_second_apply_forward_along_the_lifecycle() -> None:
+    # TikTok's update_time has 1 s resolution: a cancel right after creation shares its time.
+    cancel = transition(OrderStatus.READY_TO_SHIP, T0, OrderStatus.CANCELLED, T0)
+    assert cancel.apply
+    assert cancel.movement is Movement.RELEASE
+    assert transition(OrderStatus.READY_TO_SHIP, T0, OrderStatus.SHIPPED, T0).movement is (
+        Movement.SHIP
+    )
 
 
 def test_cancelled_is_final() -> None:
