@@ -81,3 +81,18 @@ def content_hash(content: Any) -> str:
     """A stable id for JSON content: the same data in any key order or spacing hashes alike."""
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def vendor_details(
+    platform: str, code: object, message: str | None, request_id: str | None, **more: Any
+) -> dict[str, Any]:
+    """The `details` of a translated vendor error: the vendor's own code and words kept for
+    people and support tickets, next to the taxonomy class that code now speaks."""
+    out: dict[str, Any] = {
+        "platform": platform,
+        "vendor_code": code,
+        "vendor_message": message,
+        "request_id": request_id,
+    }
+    out.update({k: v for k, v in more.items() if v is not None})
+    return out

@@ -27,6 +27,7 @@ from storesync.errors import (
     ValidationError,
 )
 from storesync.marketplaces.http import parse_retry_after
+from storesync.marketplaces.util import vendor_details
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,14 +109,7 @@ def seconds_until_quota_reset(now: datetime) -> float:
 def _details(
     error: str | None, message: str | None, request_id: str | None, **more: Any
 ) -> dict[str, Any]:
-    details: dict[str, Any] = {
-        "platform": Platform.SHOPEE.value,
-        "vendor_code": error,
-        "vendor_message": message,
-        "request_id": request_id,
-    }
-    details.update({k: v for k, v in more.items() if v is not None})
-    return details
+    return vendor_details(Platform.SHOPEE.value, error, message, request_id, **more)
 
 
 def error_from_response(

@@ -25,6 +25,7 @@ from storesync.errors import (
     ValidationError,
 )
 from storesync.marketplaces.http import parse_retry_after
+from storesync.marketplaces.util import vendor_details
 
 CODES: Mapping[int, type[StoreSyncError]] = {
     # Tokens and credentials.
@@ -101,14 +102,7 @@ def classify(code: int, message: str) -> type[StoreSyncError]:
 def details(
     code: int | None, message: str | None, request_id: str | None, **more: Any
 ) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "platform": Platform.TIKTOK.value,
-        "vendor_code": code,
-        "vendor_message": message,
-        "request_id": request_id,
-    }
-    out.update({k: v for k, v in more.items() if v is not None})
-    return out
+    return vendor_details(Platform.TIKTOK.value, code, message, request_id, **more)
 
 
 def error_from_response(
