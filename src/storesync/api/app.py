@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from storesync import __version__
@@ -35,6 +35,11 @@ def create_app(container: Container | None = None, background: bool = False) -> 
     app.include_router(health.router)
     for router in _feature_routers():
         app.include_router(router)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        # No dashboard yet: the interactive API docs are the most useful page to land on.
+        return RedirectResponse("/docs")
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

@@ -12,7 +12,7 @@ def serve(
     port: int = typer.Option(None, help="Port (default STORESYNC_PORT, 3000)."),
     migrate: bool = typer.Option(True, help="Apply pending migrations before serving."),
 ) -> None:
-    """Serve the API, dashboard, webhooks and /metrics."""
+    """Serve the REST API, webhook receivers, /api/health and /metrics."""
     import uvicorn
 
     from storesync.api.app import create_app

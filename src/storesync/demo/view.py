@@ -21,7 +21,7 @@ def render(s: Snapshot) -> Panel:
     head = Text.assemble(
         ("StoreSync listening on ", "bold"),
         (s.url or "…", "bold cyan"),
-        "   (dashboard /, health /api/health, orders /api/v1/orders)\n",
+        "   (health /api/health, orders /api/v1/orders, API docs /docs)\n",
         (f"{s.phase}", "bold yellow"),
         f"  {s.elapsed_s:5.0f} s   shops: {', '.join(s.shops) or '…'}   variants: {s.variants}",
     )
