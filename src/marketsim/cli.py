@@ -54,6 +54,14 @@ def load_faults(path: Path | None, seed: int) -> FaultProfile | None:
         raise typer.Exit(2) from exc
 
 
+def _announce(name: str, host: str, port: int, credentials: str, webhook_url: str | None) -> None:
+    """Say where it listens and how to sign against it (demo credentials are not secrets)."""
+    console.print(f"[bold]marketsim {name}[/bold] on http://{host}:{port}")
+    console.print(credentials)
+    console.print(f"  webhook     {webhook_url or '(none: set PUT /_sim/webhook)'}")
+    console.print(f"  control API http://{host}:{port}/_sim/  docs http://{host}:{port}/docs")
+
+
 def _serve(fastapi_app: Any, host: str, port: int) -> None:
     from marketsim.common.server import serve
 
@@ -84,10 +92,8 @@ def shopee(
         faults=load_faults(faults, seed),
         time_factor=time_factor,
     )
-    console.print(f"[bold]marketsim shopee[/bold] on http://{host}:{port}")
-    console.print(f"  partner_id  {pid}\n  partner_key {key}")
-    console.print(f"  webhook     {webhook_url or '(none: set PUT /_sim/webhook)'}")
-    console.print(f"  control API http://{host}:{port}/_sim/  docs http://{host}:{port}/docs")
+    creds = f"  partner_id  {pid}\n  partner_key {key}"
+    _announce("shopee", host, port, creds, webhook_url)
     _serve(fastapi_app, host, port)
 
 
@@ -116,10 +122,8 @@ def tiktok(
         faults=load_faults(faults, seed),
         time_factor=time_factor,
     )
-    console.print(f"[bold]marketsim tiktok[/bold] on http://{host}:{port}")
-    console.print(f"  app_key     {key}\n  app_secret  {secret}")
-    console.print(f"  webhook     {webhook_url or '(none: set PUT /_sim/webhook)'}")
-    console.print(f"  control API http://{host}:{port}/_sim/  docs http://{host}:{port}/docs")
+    creds = f"  app_key     {key}\n  app_secret  {secret}"
+    _announce("tiktok", host, port, creds, webhook_url)
     _serve(fastapi_app, host, port)
 
 
