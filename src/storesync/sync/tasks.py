@@ -19,8 +19,10 @@ from storesync.resilience.errors import BudgetExhaustedError, CircuitOpenError
 from storesync.resilience.queue import queue_delay_ms
 from storesync.shop.lifecycle import pause_on_auth_failure
 from storesync.sync import orders as order_sync
+from storesync.sync import webhook_batch
 from storesync.sync.push import push_shop
 from storesync.sync.records import run_job
+from storesync.webhook import batching
 from storesync.webhook import health as webhook_health
 from storesync.webhook.service import ORDER_KINDS
 from storesync.worker import runtime
@@ -160,6 +162,24 @@ def process_webhook(event_row_id: int) -> None:
             )
 
 
+@task(batching.BATCH_TASK, queue="orders")
+def process_webhooks(shop_id: int) -> None:
+    """All received order webhooks of a shop, up to 200, in one job (sync/webhook_batch.py)."""
+    container = runtime.container()
+    container.jobs.started(batching.batch_key(shop_id))
+    # One batch per shop at a time: a second would take the events the first is still fetching.
+    # It waits its turn, gathering what arrives meanwhile; the lock's TTL guards a dead worker.
+    if not container.jobs.pending.claim(batching.running_key(shop_id)):
+        batching.request_batch(container.jobs, shop_id)
+        return
+    try:
+        outcome = webhook_batch.process(container, shop_id, order_service)
+    finally:
+        container.jobs.pending.release(batching.running_key(shop_id))
+    if outcome.more:
+        batching.request_batch(container.jobs, shop_id, delay_ms=0)
+
+
 @task("poll_orders", queue="orders")
 def poll_orders(shop_id: int, since: str | None = None, kind: str = "orders") -> None:
     container = runtime.container()
@@ -202,9 +222,7 @@ def fetch_lost_pushes(shop_id: int, run: object) -> None:
             for event in batch.events:
                 received = store(session, Platform(platform), event, _json(event.raw))
                 if received.event_row_id is not None:
-                    container.jobs.send_after_commit(
-                        session, "process_webhook", event_row_id=received.event_row_id
-                    )
+                    batching.request_batch_after_commit(session, container.jobs, shop_id)
         if batch.cursor:
             client.confirm_lost_events(batch.cursor)
         if not batch.has_more:
@@ -250,16 +268,20 @@ def sweep_dirty() -> None:
         shop_ids = set(
             session.scalars(select(Listing.shop_id).where(Listing.dirty.is_(True)).distinct())
         )
-        pending = list(
+        pending = set(
             session.scalars(
-                select(WebhookEvent.id).where(
+                select(WebhookEvent.shop_id)
+                .where(
                     WebhookEvent.status == "received",
                     # Younger ones are still in the queue; only stragglers need a second send.
                     WebhookEvent.received_at < utcnow() - timedelta(seconds=30),
+                    WebhookEvent.shop_id.is_not(None),
                 )
+                .distinct()
             )
         )
     for shop_id in shop_ids:
         container.jobs.send_coalesced(push_key(shop_id), "push_stock", delay_ms=0, shop_id=shop_id)
-    for event_row_id in pending:
-        container.jobs.send("process_webhook", event_row_id=event_row_id)
+    for webhook_shop_id in pending:
+        if webhook_shop_id is not None:
+            batching.request_batch(container.jobs, webhook_shop_id, delay_ms=0)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from storesync.bootstrap import Container
 from storesync.db.engine import unit_of_work
 from storesync.domain.platform import Platform
-from storesync.webhook import service
+from storesync.webhook import batching, service
 
 router = APIRouter(tags=["webhooks"])
 
@@ -24,10 +24,8 @@ def _handle(request: Request, platform: Platform, raw_body: bytes) -> Response:
         except Exception:
             session.commit()  # keep the rejection record, then let the envelope handler answer
             raise
-        if received.event_row_id is not None:
-            container.jobs.send_after_commit(
-                session, "process_webhook", event_row_id=received.event_row_id
-            )
+        if received.event_row_id is not None and received.shop_id is not None:
+            batching.request_batch_after_commit(session, container.jobs, received.shop_id)
     # Shopee wants 2xx with an EMPTY body; TikTok is content with the same.
     return Response(status_code=200)
 

@@ -30,6 +30,7 @@ ORDER_KINDS = {EventKind.ORDER_STATUS, EventKind.ORDER_CANCELLATION, EventKind.O
 class Received:
     event_row_id: int | None  # None: a duplicate we already hold, nothing to enqueue
     duplicate: bool
+    shop_id: int | None = None  # whose batch job processes it
 
 
 def receive(
@@ -93,4 +94,4 @@ def store(session: Session, platform: Platform, event: ParsedEvent, body: str) -
     if row.status == "ignored":
         log.info("webhook_ignored", kind=event.kind.value, shop=event.external_shop_id)
         return Received(None, False)
-    return Received(row.id, False)
+    return Received(row.id, False, shop_id)
