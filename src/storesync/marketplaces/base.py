@@ -91,14 +91,11 @@ class ListingStatus(enum.StrEnum):
     DELETED = "deleted"
 
 
-@dataclass(frozen=True, slots=True)
-class RemoteVariant:
+class _AtRef:
+    """The item and variant ids of something that sits at a `ref`, for callers that store them."""
+
+    __slots__ = ()
     ref: ListingRef
-    sku: str | None
-    price: Decimal
-    currency: str | None
-    available: int  # what a buyer can order now
-    reserved: int  # held by the platform's open orders
 
     @property
     def external_item_id(self) -> str:
@@ -107,6 +104,16 @@ class RemoteVariant:
     @property
     def external_variant_id(self) -> str:
         return self.ref.external_variant_id
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteVariant(_AtRef):
+    ref: ListingRef
+    sku: str | None
+    price: Decimal
+    currency: str | None
+    available: int  # what a buyer can order now
+    reserved: int  # held by the platform's open orders
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,19 +182,11 @@ class OrderRef:
 
 
 @dataclass(frozen=True, slots=True)
-class RemoteOrderLine:
+class RemoteOrderLine(_AtRef):
     ref: ListingRef
     sku: str | None
     quantity: int
     unit_price: Decimal
-
-    @property
-    def external_item_id(self) -> str:
-        return self.ref.external_item_id
-
-    @property
-    def external_variant_id(self) -> str:
-        return self.ref.external_variant_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,20 +8,37 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Protocol, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 import httpx
 
 from storesync.errors import PlatformRejectedError, ValidationError
 from storesync.marketplaces.base import ListingRef, ShopCredentials, TokenSet, VariantResult
-from storesync.marketplaces.http import Timeouts, build_http_client
+from storesync.marketplaces.http import CallOutcome, M, Method, Timeouts, build_http_client
 from storesync.marketplaces.tokens import TokenKeeper, TokensCallback
 from storesync.marketplaces.util import chunked, group_by_key
 
 T = TypeVar("T")
 
 
+class Transport(Protocol):
+    """A platform's signed call: what `ClientCore._shop` needs of Shopee's and TikTok's."""
+
+    def call(
+        self,
+        method: Method,
+        path: str,
+        model: type[M],
+        *,
+        query: Sequence[tuple[str, str]] = ...,
+        body: Mapping[str, Any] | None = ...,
+        tokens: TokenSet | None = ...,
+    ) -> CallOutcome[M]: ...
+
+
 class ClientCore:
+    _transport: Transport  # set by the platform client once it has its app config
+
     def __init__(
         self,
         timeouts: Timeouts,
@@ -42,6 +59,23 @@ class ClientCore:
     def _refresh(self, current: TokenSet) -> TokenSet:
         """Exchange `current.refresh_token` for a new pair (one platform call, no retry)."""
         raise NotImplementedError
+
+    def _shop(
+        self,
+        method: Method,
+        path: str,
+        model: type[M],
+        *,
+        query: Sequence[tuple[str, str]] = (),
+        body: Mapping[str, Any] | None = None,
+    ) -> tuple[M, str | None]:
+        """A shop call with the refresh-once rule; returns the answer and the vendor request id."""
+        outcome = self._with_tokens(
+            lambda tokens: self._transport.call(
+                method, path, model, query=query, body=body, tokens=tokens
+            )
+        )
+        return outcome.value, outcome.vendor_request_id
 
     def _with_tokens(self, fn: Callable[[TokenSet], T]) -> T:
         """Run a shop call under the refresh-once rule."""

@@ -14,10 +14,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import httpx
 import structlog
+from pydantic import BaseModel
 
 from storesync.domain.platform import Platform
 from storesync.errors import (
@@ -77,6 +78,10 @@ def build_http_client(timeouts: Timeouts, *, max_connections: int = 20) -> httpx
 def current_request_id() -> str:
     """The bound correlation id, or a fresh one for this call only (never bound from here)."""
     return correlation_id_var.get() or new_correlation_id()
+
+
+Method = Literal["GET", "POST"]  # all either platform uses
+M = TypeVar("M", bound=BaseModel)  # the pydantic schema a call's answer is read into
 
 
 @dataclass(frozen=True, slots=True)

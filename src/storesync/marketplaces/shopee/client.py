@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import httpx
 import structlog
@@ -40,11 +40,9 @@ from storesync.marketplaces.shopee import auth, mapping, statuses, webhooks
 from storesync.marketplaces.shopee import schemas as s
 from storesync.marketplaces.shopee.config import ShopeeAppConfig
 from storesync.marketplaces.shopee.errors import item_failure
-from storesync.marketplaces.shopee.transport import Method, ShopeeTransport
+from storesync.marketplaces.shopee.transport import ShopeeTransport
 from storesync.marketplaces.tokens import TokensCallback
 from storesync.marketplaces.util import chunked, unix_ceil, unix_floor
-
-M = TypeVar("M", bound=BaseModel)
 
 log = structlog.get_logger("storesync.marketplaces")
 
@@ -67,6 +65,7 @@ P_LOST_CONFIRM = "/api/v2/push/confirm_consumed_lost_push_message"
 
 class ShopeeClient(ClientCore):
     platform = Platform.SHOPEE
+    _transport: ShopeeTransport
 
     def __init__(
         self,
@@ -89,23 +88,6 @@ class ShopeeClient(ClientCore):
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), tz=UTC)
-
-    def _shop(
-        self,
-        method: Method,
-        path: str,
-        model: type[M],
-        *,
-        query: Sequence[tuple[str, str]] = (),
-        body: Mapping[str, Any] | None = None,
-    ) -> tuple[M, str | None]:
-        """A shop call with the refresh-once rule; returns the answer and Shopee's request id."""
-        outcome = self._with_tokens(
-            lambda tokens: self._transport.call(
-                method, path, model, query=query, body=body, tokens=tokens
-            )
-        )
-        return outcome.value, outcome.vendor_request_id
 
     def _refresh(self, current: TokenSet) -> TokenSet:
         assert self._credentials is not None

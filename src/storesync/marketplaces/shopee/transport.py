@@ -9,21 +9,16 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any
 
 import httpx
-from pydantic import BaseModel
 
 from storesync.domain.platform import Platform
 from storesync.marketplaces.base import TokenSet
-from storesync.marketplaces.http import CallOutcome, read_envelope, send_call
+from storesync.marketplaces.http import CallOutcome, M, Method, read_envelope, send_call
 from storesync.marketplaces.shopee import signing
 from storesync.marketplaces.shopee.config import ShopeeAppConfig
 from storesync.marketplaces.shopee.errors import error_from_response
-
-M = TypeVar("M", bound=BaseModel)
-
-Method = Literal["GET", "POST"]
 
 
 class ShopeeTransport:

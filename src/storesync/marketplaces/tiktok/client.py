@@ -9,10 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from pydantic import BaseModel
 
 from storesync.domain.platform import Platform
 from storesync.errors import StoreSyncError
@@ -37,11 +36,9 @@ from storesync.marketplaces.tiktok import auth, mapping, webhooks
 from storesync.marketplaces.tiktok import schemas as s
 from storesync.marketplaces.tiktok.config import TikTokAppConfig
 from storesync.marketplaces.tiktok.errors import sku_failure
-from storesync.marketplaces.tiktok.transport import Method, TikTokTransport
+from storesync.marketplaces.tiktok.transport import TikTokTransport
 from storesync.marketplaces.tokens import TokensCallback
 from storesync.marketplaces.util import chunked, unix_floor, utc_from_unix
-
-M = TypeVar("M", bound=BaseModel)
 
 PAGE_SIZE = 100
 ORDER_BATCH = 50
@@ -67,6 +64,7 @@ def _price_update_path(product_id: str) -> str:
 
 class TikTokClient(ClientCore):
     platform = Platform.TIKTOK
+    _transport: TikTokTransport
 
     def __init__(
         self,
@@ -88,23 +86,6 @@ class TikTokClient(ClientCore):
         self._transport = TikTokTransport(app, self._http, cipher=cipher, clock=clock)
 
     # --- plumbing ---------------------------------------------------------------------------
-
-    def _shop(
-        self,
-        method: Method,
-        path: str,
-        model: type[M],
-        *,
-        query: Sequence[tuple[str, str]] = (),
-        body: Mapping[str, Any] | None = None,
-    ) -> tuple[M, str | None]:
-        """A shop call with the refresh-once rule; returns the answer and TikTok's request id."""
-        outcome = self._with_tokens(
-            lambda tokens: self._transport.call(
-                method, path, model, query=query, body=body, tokens=tokens
-            )
-        )
-        return outcome.value, outcome.vendor_request_id
 
     def _refresh(self, current: TokenSet) -> TokenSet:
         query = auth.token_refresh_query(self._app, current.refresh_token)
