@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from storesync.bootstrap import Container, build_container
+from storesync.config import Settings
 from storesync.db.engine import make_engine
 from storesync.db.migrate import upgrade
 
@@ -98,3 +101,27 @@ def _no_correlation_id_leaks() -> Iterator[None]:
     token = correlation_id.set(None)
     yield
     correlation_id.reset(token)
+
+
+@pytest.fixture
+def make_container(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Container]]:
+    """Build the real container on this test's database; `make_container(redis_url=...)` and
+    any other setting override the defaults. Every container built is closed after the test."""
+    from cryptography.fernet import Fernet
+
+    built: list[Container] = []
+    key = Fernet.generate_key().decode()
+
+    def make(**overrides: Any) -> Container:
+        fields: dict[str, Any] = {
+            "database_url": database_url,
+            "data_dir": tmp_path / "data",
+            "secret_key": key,
+        }
+        container = build_container(Settings(**(fields | overrides)))
+        built.append(container)
+        return container
+
+    yield make
+    for container in built:
+        container.close()

@@ -1,62 +1,104 @@
-"""The one composition root: the only place that picks concrete adapters.
+"""The one composition root: the only place that picks concrete adapters and wires them.
 
-Entry points (API, CLI, worker) call `build_container()`; tests build their own `Container` or
-override fields. Nothing here runs at import time.
+Entry points (API, CLI, worker start-up) call `build_container()` and hand its members on by
+name; nothing below this module imports it. Nothing here runs at import time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
+import dramatiq
+from redis import Redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+# The task modules: importing them registers their `@task`s, which the worker then binds.
+from storesync.catalog import tasks as _catalog_tasks
 from storesync.config import Settings, get_settings
 from storesync.db.engine import make_engine, make_session_factory
+from storesync.deadletter.middleware import DeadLetterMiddleware
+from storesync.deps import RequestDeps
+from storesync.domain.platform import Platform
+from storesync.listing import tasks as _listing_tasks
+from storesync.marketplaces.base import MarketplaceClient, ShopCredentials, TokenSet
+from storesync.marketplaces.shopee.client import ShopeeClient
+from storesync.marketplaces.shopee.config import ShopeeAppConfig
+from storesync.marketplaces.tiktok.client import TikTokClient
+from storesync.marketplaces.tiktok.config import TikTokAppConfig
+from storesync.observability.health import HealthCheck
+from storesync.order import tasks as _order_tasks
+from storesync.reconcile import tasks as _reconcile_tasks
+from storesync.resilience.events import history_recorder
+from storesync.resilience.service import Resilience, build_resilience
+from storesync.shop import tasks as _shop_tasks
+from storesync.shop.clients import ShopClients
+from storesync.shop.crypto import TokenCipher
+from storesync.webhook import tasks as _webhook_tasks
+from storesync.webhook.health import health_component as webhook_health
+from storesync.worker.broker import make_broker
+from storesync.worker.jobs import Jobs, MemoryPendingKeys, RedisPendingKeys
+from storesync.worker.registry import declare_actors
+from storesync.worker.scheduler import Schedule, Scheduler
 
-if TYPE_CHECKING:
-    import dramatiq
-    from redis import Redis
-
-    from storesync.marketplaces.base import MarketplaceClient, ShopCredentials, TokenSet
-    from storesync.resilience.service import Resilience
-    from storesync.shop.clients import ShopClients
-    from storesync.worker.jobs import Jobs
+TASK_MODULES = (
+    _catalog_tasks,
+    _listing_tasks,
+    _order_tasks,
+    _reconcile_tasks,
+    _shop_tasks,
+    _webhook_tasks,
+)
 
 
 @dataclass
 class Container:
+    """What one process runs with. Every member is built; `close()` closes what was opened."""
+
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
-    redis: Redis[bytes] | None = None
-    broker: dramatiq.Broker | None = None
-    _clients: ShopClients | None = None
-    _jobs: Jobs | None = None
-    # Breakers, rate budgets and retries around every platform call (resilience/).
-    resilience: Resilience | None = None
-    extras: dict[str, object] = field(default_factory=dict)
-    closers: list[Callable[[], Any]] = field(default_factory=list)
+    redis: Redis[bytes] | None
+    resilience: Resilience
+    clients: ShopClients
+    broker: dramatiq.Broker
+    jobs: Jobs
+    health_checks: list[HealthCheck] = field(default_factory=list)
 
-    @property
-    def clients(self) -> ShopClients:
-        if self._clients is None:
-            raise RuntimeError("this container was built without marketplace clients")
-        return self._clients
+    def task_dependencies(self) -> dict[str, object]:
+        """What a task may name as a keyword-only parameter (worker/registry.py binds them)."""
+        return {
+            "db": self.session_factory,
+            "clients": self.clients,
+            "jobs": self.jobs,
+            "settings": self.settings,
+            "redis": self.redis,
+        }
 
-    @property
-    def jobs(self) -> Jobs:
-        if self._jobs is None:
-            raise RuntimeError("this container was built without a job broker")
-        return self._jobs
+    def request_deps(self) -> RequestDeps:
+        return RequestDeps(
+            settings=self.settings,
+            db=self.session_factory,
+            jobs=self.jobs,
+            clients=self.clients,
+            resilience=self.resilience,
+        )
+
+    def scheduler(self, poll_interval_s: float | None = None) -> Scheduler:
+        settings = self.settings
+        schedule = Schedule(
+            sweep_interval_s=settings.sweep_interval_s,
+            poll_interval_s=poll_interval_s or settings.poll_interval_s,
+            fast_poll_interval_s=settings.fast_poll_interval_s,
+            reconcile_interval_s=settings.reconcile_interval_s,
+            token_check_interval_s=settings.token_check_interval_s,
+        )
+        return Scheduler(self.session_factory, self.jobs, schedule)
 
     def close(self) -> None:
-        for closer in reversed(self.closers):
-            closer()
-        if self._clients is not None:
-            self._clients.close()
+        self.clients.close()
+        self.broker.close()
         self.engine.dispose()
         if self.redis is not None:
             self.redis.close()
@@ -64,26 +106,18 @@ class Container:
 
 def build_client(
     settings: Settings,
-    platform: str,
+    platform: Platform,
     credentials: ShopCredentials | None,
     on_tokens: Callable[[TokenSet], None] | None,
 ) -> MarketplaceClient:
     """The plain mapping from platform to client class (no plugin discovery for two platforms)."""
-    from storesync.domain.platform import Platform
-
-    if Platform(platform) is Platform.SHOPEE:
-        from storesync.marketplaces.shopee.client import ShopeeClient
-        from storesync.marketplaces.shopee.config import ShopeeAppConfig
-
-        app = ShopeeAppConfig(
+    if platform is Platform.SHOPEE:
+        shopee = ShopeeAppConfig(
             partner_id=settings.shopee_partner_id,
             partner_key=settings.shopee_partner_key,
             base_url=settings.shopee_base_url,
         )
-        return ShopeeClient(app, credentials, on_tokens=on_tokens)
-    from storesync.marketplaces.tiktok.client import TikTokClient
-    from storesync.marketplaces.tiktok.config import TikTokAppConfig
-
+        return ShopeeClient(shopee, credentials, on_tokens=on_tokens)
     tiktok = TikTokAppConfig(
         app_key=settings.tiktok_app_key,
         app_secret=settings.tiktok_app_secret,
@@ -93,71 +127,46 @@ def build_client(
     return TikTokClient(tiktok, credentials, on_tokens=on_tokens)
 
 
-def build_container(settings: Settings | None = None, *, with_jobs: bool = True) -> Container:
+def build_container(settings: Settings | None = None) -> Container:
     settings = settings or get_settings()
     engine = make_engine(
         settings.effective_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
     session_factory = make_session_factory(engine)
-    redis_client = None
-    if settings.redis_url:
-        from redis import Redis
-
-        # Short timeouts: Redis is a cache and a coordination aid; a slow Redis must degrade us,
-        # not hang requests.
-        redis_client = Redis.from_url(
-            settings.redis_url, socket_connect_timeout=1, socket_timeout=1
-        )
-    container = Container(
-        settings=settings, engine=engine, session_factory=session_factory, redis=redis_client
-    )
-    container.resilience = _resilience(container)
-    container._clients = _clients(settings, session_factory, container.resilience)
-    if with_jobs:
-        _wire_jobs(container)
-    return container
-
-
-def _resilience(container: Container) -> Resilience:
-    """In memory on the embedded default; in Redis when configured, shared by every process."""
-    from storesync.resilience.events import history_recorder
-    from storesync.resilience.service import build_resilience
-
-    resilience = build_resilience(
-        container.settings, container.redis, [history_recorder(container.session_factory)]
-    )
-    checks = container.extras.setdefault("health_checks", {})
-    assert isinstance(checks, dict)
-    checks.update(resilience.health_checks())
-    return resilience
-
-
-def _clients(
-    settings: Settings, session_factory: sessionmaker[Session], resilience: Resilience | None
-) -> ShopClients:
-    from storesync.shop.clients import ShopClients
-    from storesync.shop.crypto import TokenCipher
-
+    redis = _redis(settings)
+    # In memory on the embedded default; in Redis when configured, shared by every process.
+    resilience = build_resilience(settings, redis, [history_recorder(session_factory)])
     clients = ShopClients(
         build=lambda platform, creds, on_tokens: build_client(settings, platform, creds, on_tokens),
         cipher=TokenCipher(settings.ensure_secret_key()),
         session_factory=session_factory,
+        wrap=resilience.wrap,
     )
-    if resilience is not None:
-        clients.wrap = resilience.wrap
-    return clients
-
-
-def _wire_jobs(container: Container) -> None:
-    from storesync.deadletter.middleware import DeadLetterMiddleware
-    from storesync.worker import runtime
-    from storesync.worker.broker import make_broker
-    from storesync.worker.jobs import Jobs, MemoryPendingKeys, RedisPendingKeys
-
-    container.broker = make_broker(container.settings.broker_url)
-    container.broker.add_middleware(DeadLetterMiddleware(container.session_factory))
-    pending = (
-        RedisPendingKeys(container.redis) if container.redis is not None else MemoryPendingKeys()
+    # Building a broker opens no connection, so commands that never send a job pay nothing.
+    broker = make_broker(settings.broker_url)
+    broker.add_middleware(DeadLetterMiddleware(session_factory))
+    pending = RedisPendingKeys(redis) if redis is not None else MemoryPendingKeys()
+    container = Container(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        redis=redis,
+        resilience=resilience,
+        clients=clients,
+        broker=broker,
+        jobs=Jobs(broker, pending),
+        health_checks=[
+            *resilience.health_checks(),
+            HealthCheck("webhooks", lambda: webhook_health(session_factory)),
+        ],
     )
-    container._jobs = Jobs(container.broker, pending)
-    runtime.install(container)
+    declare_actors(broker, container.task_dependencies())
+    return container
+
+
+def _redis(settings: Settings) -> Redis[bytes] | None:
+    if not settings.redis_url:
+        return None
+    # Short timeouts: Redis is a cache and a coordination aid; a slow Redis must degrade us,
+    # not hang requests.
+    return Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)

@@ -6,6 +6,7 @@ message naming the setting (see `load_settings`), never later in the middle of a
 
 from __future__ import annotations
 
+import base64
 import functools
 import secrets
 from pathlib import Path
@@ -129,10 +130,8 @@ class Settings(BaseSettings):
             return self.secret_key
         path = self.data_dir / "secret.key"
         if not path.exists():
-            # Fernet keys are 32 url-safe base64 bytes; creating it here avoids importing
-            # cryptography at config time.
-            import base64
-
+            # Fernet keys are 32 url-safe base64 bytes; made by hand so config needs no
+            # cryptography import.
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(base64.urlsafe_b64encode(secrets.token_bytes(32)))
             path.chmod(0o600)

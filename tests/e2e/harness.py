@@ -7,6 +7,7 @@ waits a test needs. Everything listens on loopback ports chosen by the OS.
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import threading
 import time
@@ -123,11 +124,16 @@ class Stack:
         )
         upgrade(self.settings.effective_database_url)
         self.container = build_container(self.settings)
-        app = create_app(self.container, background=True)
-        self.storesync = AppServer(app, port)
+        self.app = create_app(self.container, background=True)
+        self.storesync = AppServer(self.app, port)
         self.storesync.start()
         self.api = httpx.Client(base_url=self.url, timeout=30)
         return self
+
+    def reschedule(self, **intervals: float) -> None:
+        """Change the running scheduler's intervals (e.g. `reconcile_interval_s=0.5`)."""
+        scheduler = self.app.state.background.scheduler
+        scheduler.schedule = dataclasses.replace(scheduler.schedule, **intervals)
 
     def _sim(self, name: str, app: Any) -> Sim:
         server = BackgroundServer(app)

@@ -72,18 +72,18 @@ def test_a_job_that_failed_for_good_is_kept_replayed_after_the_fix_and_discarded
         {"shop_id": shops.shopee_sim_id, "lines": [{"sku": "SHIRT-M", "quantity": 1}]},
     )
 
-    _send(stack, "poll_orders", "cid-deadletter-poll", shop_id=shop_id)
+    _send(stack, "order.poll", "cid-deadletter-poll", shop_id=shop_id)
     poll = wait_for(lambda: _letter(stack, "cid-deadletter-poll"), what="the poll's dead letter")
-    assert (poll.task, poll.error_code, poll.attempts) == ("poll_orders", "AUTHENTICATION_ERROR", 1)
+    assert (poll.task, poll.error_code, poll.attempts) == ("order.poll", "AUTHENTICATION_ERROR", 1)
     assert json.loads(poll.kwargs_json) == {"shop_id": shop_id}
     assert poll.shop_id == shop_id
     assert shop_row(stack, shop_id)["status"] == "paused"
-    _send(stack, "import_catalog", "cid-deadletter-import", shop_id=shop_id)
+    _send(stack, "catalog.import", "cid-deadletter-import", shop_id=shop_id)
     catalog = wait_for(lambda: _letter(stack, "cid-deadletter-import"), what="a second letter")
 
     listed = _cli(stack, "list")
     assert listed.returncode == 0, listed.stderr
-    assert "poll_orders" in listed.stdout
+    assert "order.poll" in listed.stdout
     assert "AUTHENTICATION_ERROR" in listed.stdout
     as_json = [json.loads(line) for line in _cli(stack, "list", "--json").stdout.splitlines()]
     assert {row["id"] for row in as_json} == {poll.id, catalog.id}
@@ -119,12 +119,12 @@ def test_a_job_that_failed_for_good_is_kept_replayed_after_the_fix_and_discarded
     by_id = {row["id"]: row for row in letters}
     assert by_id[catalog.id]["status"] == "discarded"
     assert by_id[catalog.id]["note"] == "reconnecting re-imported it"
-    assert _cli(stack, "list").stdout.count("poll_orders") == 0  # none left dead
+    assert _cli(stack, "list").stdout.count("order.poll") == 0  # none left dead
 
     missing = _cli(stack, "show", "999999")
     assert missing.returncode == 2
     assert "No dead letter 999999" in missing.stderr
 
     metrics = stack.api.get("/metrics").text
-    assert 'storesync_dead_letters_total{code="AUTHENTICATION_ERROR",task="poll_orders"}' in metrics
+    assert 'storesync_dead_letters_total{code="AUTHENTICATION_ERROR",task="order.poll"}' in metrics
     assert 'sync_jobs_failed_total{kind="orders"}' in metrics

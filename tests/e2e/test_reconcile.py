@@ -109,7 +109,7 @@ def test_cli_dry_run_shows_the_drift_table_and_the_scheduler_heals_it(tmp_path: 
         assert _available(stack, shops, "tiktok", "SHIRT-M") == 0
 
         # The hourly pass, made quick: the scheduler enqueues it and the worker heals.
-        stack.container.settings.reconcile_interval_s = 0.5
+        stack.reschedule(reconcile_interval_s=0.5)
         wait_for(
             lambda: _available(stack, shops, "tiktok", "SHIRT-M") == 5,
             timeout_s=20,

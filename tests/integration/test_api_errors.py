@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi import FastAPI
@@ -13,8 +13,7 @@ from sqlalchemy import Engine, func, select
 
 from storesync.api.app import create_app
 from storesync.bootstrap import Container
-from storesync.config import Settings
-from storesync.db.engine import make_session_factory, unit_of_work
+from storesync.db.engine import unit_of_work
 from storesync.db.models import Shop
 from storesync.errors import (
     AuthenticationError,
@@ -48,10 +47,8 @@ class NewShop(BaseModel):
     name: str
 
 
-def _app(engine: Engine) -> FastAPI:
-    container = Container(
-        settings=Settings(), engine=engine, session_factory=make_session_factory(engine)
-    )
+def _app(make_container: Callable[..., Container]) -> FastAPI:
+    container = make_container()
     app = create_app(container)
 
     @app.get("/_test/raise/{code}")
@@ -76,8 +73,8 @@ def _app(engine: Engine) -> FastAPI:
 
 
 @pytest.fixture
-def client(engine: Engine) -> Iterator[TestClient]:
-    with TestClient(_app(engine)) as test_client:
+def client(make_container: Callable[..., Container]) -> Iterator[TestClient]:
+    with TestClient(_app(make_container)) as test_client:
         yield test_client
 
 
@@ -163,8 +160,8 @@ def test_correlation_id_round_trips_when_valid_and_is_generated_otherwise(
     assert re.fullmatch(r"[0-9a-f]{32}", generated)
 
 
-def test_rate_limit_envelope_carries_retry_after(engine: Engine) -> None:
-    app = _app(engine)
+def test_rate_limit_envelope_carries_retry_after(make_container: Callable[..., Container]) -> None:
+    app = _app(make_container)
 
     @app.get("/_test/slow-down")
     def slow_down() -> None:

@@ -3,29 +3,21 @@ reason and are recorded with who and why, unknown keys are clear errors, health 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
 from storesync.api.app import create_app
 from storesync.bootstrap import Container
-from storesync.config import Settings
-from storesync.db.engine import make_session_factory, unit_of_work
+from storesync.db.engine import unit_of_work
 from storesync.db.models import Shop
-from storesync.resilience.events import history_recorder
-from storesync.resilience.service import build_resilience
 
 
 @pytest.fixture
-def client(engine: Engine) -> Iterator[TestClient]:
-    factory = make_session_factory(engine)
-    settings = Settings()
-    container = Container(settings=settings, engine=engine, session_factory=factory)
-    container.resilience = build_resilience(settings, None, [history_recorder(factory)])
-    container.extras["health_checks"] = container.resilience.health_checks()
-    with unit_of_work(factory) as session:
+def client(make_container: Callable[..., Container]) -> Iterator[TestClient]:
+    container = make_container()
+    with unit_of_work(container.session_factory) as session:
         session.add_all(
             [
                 Shop(platform="shopee", external_id="1001", name="Shopee One"),

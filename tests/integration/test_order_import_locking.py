@@ -17,8 +17,8 @@ from storesync.db.models import InventoryLevel, Order
 from storesync.domain.order_status import OrderStatus
 from storesync.inventory.service import InventoryService
 from storesync.marketplaces.base import RemoteOrder
+from storesync.order.intake import import_orders
 from storesync.order.service import OrderService, UpsertResult
-from storesync.sync.orders import import_orders
 from tests.integration.conftest import make_listing, make_shop, make_variant, remote_order
 
 

@@ -19,9 +19,9 @@ from storesync.db.engine import unit_of_work
 from storesync.db.models import Listing, Shop
 from storesync.domain.order_status import OrderStatus
 from storesync.inventory.service import InventoryService
+from storesync.listing.push import push_shop
 from storesync.marketplaces.base import RemoteOrder, StockUpdate, VariantResult
 from storesync.order.service import OrderService
-from storesync.sync.push import push_shop
 from tests.integration.conftest import Seed, remote_order
 
 

@@ -26,10 +26,10 @@ from storesync.db.engine import make_session_factory, unit_of_work
 from storesync.db.models import InventoryLevel, Listing, Order
 from storesync.domain.platform import Platform
 from storesync.inventory.service import InventoryService
+from storesync.listing.push import push_shop
 from storesync.marketplaces.base import ListingRef, MarketplaceClient, StockUpdate
 from storesync.order.service import OrderService
 from storesync.reconcile.service import StockState, reconcile_orders, reconcile_stock
-from storesync.sync.push import push_shop
 from tests.contract.conftest import (
     SHOPEE_PARTNER_ID,
     SHOPEE_PARTNER_KEY,
@@ -200,7 +200,7 @@ def test_a_shop_the_platform_throttles_is_recorded_as_transient_and_the_job_comp
     from cryptography.fernet import Fernet
 
     from storesync.db.models import Shop, SyncJob
-    from storesync.reconcile.tasks import follow_up_delay_ms, reconcile_all
+    from storesync.reconcile.run import follow_up_delay_ms, reconcile_all
     from storesync.shop.clients import ShopClients
     from storesync.shop.crypto import TokenCipher
 

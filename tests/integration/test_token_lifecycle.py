@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -29,7 +30,9 @@ from storesync.db.models import Shop
 from storesync.domain.platform import Platform
 from storesync.errors import AuthenticationError
 from storesync.marketplaces.base import TokenSet
-from storesync.shop import lifecycle
+from storesync.shop import pausing
+from storesync.shop import tokens as token_refresh
+from storesync.shop.pausing import TokensRotatedError
 from storesync.shop.service import ShopService
 
 PARTNER_ID, PARTNER_KEY = 2001887, "lifecycle-partner-key"
@@ -81,12 +84,30 @@ def make_container(
             shopee_base_url=sim.server.url,
             public_url="http://127.0.0.1:9",
         )
-        built.append(build_container(settings, with_jobs=False))
+        built.append(build_container(settings))
         return built[-1]
 
     yield make
     for container in built:
         container.close()
+
+
+def margin(container: Container) -> timedelta:
+    return timedelta(seconds=container.settings.token_refresh_margin_s)
+
+
+def due_shop_ids(container: Container) -> list[int]:
+    return token_refresh.due_shop_ids(container.session_factory, margin(container))
+
+
+def refresh_if_due(container: Container, shop_id: int) -> bool:
+    return token_refresh.refresh_if_due(
+        container.session_factory, container.clients, container.redis, shop_id, margin(container)
+    )
+
+
+def pause_on_auth_failure(container: Container, shop_id: int) -> AbstractContextManager[None]:
+    return pausing.pause_on_auth_failure(container.session_factory, container.clients, shop_id)
 
 
 def connect(container: Container, sim: ShopeeSim, sim_shop: int | None = None) -> int:
@@ -163,15 +184,15 @@ def test_a_token_near_expiry_is_refreshed_ahead_once_for_ten_callers(
 ) -> None:
     container = make_container()
     shop_id = connect(container, sim)
-    assert lifecycle.due_shop_ids(container) == [shop_id]  # 10 min left, margin 30 min
+    assert due_shop_ids(container) == [shop_id]  # 10 min left, margin 30 min
     sim.issue_access_tokens_for(FOUR_HOURS_S)
 
-    outcomes = ten_at_once(lambda: lifecycle.refresh_if_due(container, shop_id))
+    outcomes = ten_at_once(lambda: refresh_if_due(container, shop_id))
     assert outcomes.count(True) == 1
     assert sim.refresh_calls() == 1
     expires = stored_tokens(container, shop_id).access_expires_at
     assert expires - utcnow() > timedelta(hours=3, minutes=50)
-    assert lifecycle.due_shop_ids(container) == []
+    assert due_shop_ids(container) == []
     assert list_orders(container, shop_id) == []
 
 
@@ -187,7 +208,7 @@ def test_two_processes_share_one_refresh_and_the_other_picks_up_the_new_pair(
 
     processes = [first, second] * 5
     turn = iter(range(10))
-    outcomes = ten_at_once(lambda: lifecycle.refresh_if_due(processes[next(turn)], shop_id))
+    outcomes = ten_at_once(lambda: refresh_if_due(processes[next(turn)], shop_id))
     assert outcomes.count(True) == 1
     assert sim.refresh_calls() == 1
 
@@ -210,13 +231,13 @@ def test_a_refusal_caused_by_another_process_rotating_first_is_retried_not_pause
         held = second.clients.for_shop(shop)  # a job in flight holds the original pair
     old = stored_tokens(first, shop_id)
     sim.issue_access_tokens_for(FOUR_HOURS_S)
-    assert lifecycle.refresh_if_due(first, shop_id)
+    assert refresh_if_due(first, shop_id)
     sim.revoke(old.access_token)
 
     now = utcnow()
     with (
-        pytest.raises(lifecycle.TokensRotatedError) as caught,
-        lifecycle.pause_on_auth_failure(shop_id, second),
+        pytest.raises(TokensRotatedError) as caught,
+        pause_on_auth_failure(second, shop_id),
     ):
         list(held.list_orders(now - timedelta(hours=1), now))
     assert caught.value.retryable
@@ -239,7 +260,7 @@ def test_a_revoked_grant_pauses_the_shop_with_its_reason(
 
     with (
         pytest.raises(AuthenticationError) as caught,
-        lifecycle.pause_on_auth_failure(shop_id, container),
+        pause_on_auth_failure(container, shop_id),
     ):
         list_orders(container, shop_id)
     assert not caught.value.retryable
@@ -249,7 +270,7 @@ def test_a_revoked_grant_pauses_the_shop_with_its_reason(
         assert shop is not None
         assert shop.status == "paused"
         assert (shop.paused_reason or "").startswith("AUTHENTICATION_ERROR")
-    assert lifecycle.refresh_if_due(container, shop_id) is False  # paused shops are left alone
+    assert refresh_if_due(container, shop_id) is False  # paused shops are left alone
 
 
 def test_a_refusal_after_the_shop_was_reconnected_mid_job_is_retried_not_paused(
@@ -263,7 +284,7 @@ def test_a_refusal_after_the_shop_was_reconnected_mid_job_is_retried_not_paused(
         sim_shop = int(shop.external_id)
     old = stored_tokens(container, shop_id)
     now = utcnow()
-    job = lifecycle.pause_on_auth_failure(shop_id, container)
+    job = pause_on_auth_failure(container, shop_id)
     job.__enter__()  # a job starts with the original pair...
     with unit_of_work(container.session_factory) as session:
         shop = session.get(Shop, shop_id)
@@ -275,7 +296,7 @@ def test_a_refusal_after_the_shop_was_reconnected_mid_job_is_retried_not_paused(
     sim.revoke(old.access_token, old.refresh_token)
     with pytest.raises(AuthenticationError) as refused:
         list(held.list_orders(now - timedelta(hours=1), now))
-    with pytest.raises(lifecycle.TokensRotatedError):
+    with pytest.raises(TokensRotatedError):
         job.__exit__(type(refused.value), refused.value, refused.value.__traceback__)
     with unit_of_work(container.session_factory) as session:
         shop = session.get(Shop, shop_id)

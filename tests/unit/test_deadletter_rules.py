@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dramatiq import Message
 
+import storesync.bootstrap  # noqa: F401  (its task modules register the real tasks)
 from storesync.deadletter.middleware import failure_of, keeps_dead_letters
 from storesync.deadletter.service import MESSAGE_LIMIT, describe_exception
 from storesync.errors import NetworkTimeoutError, RateLimitError, TokenExpiredError
+from storesync.worker.registry import RENAMED, TASKS, current_name
 
 
 def test_a_taxonomy_error_keeps_its_own_code_and_message() -> None:
@@ -32,13 +34,13 @@ def test_a_huge_message_is_cut_to_the_column() -> None:
 def test_a_failed_message_becomes_a_failure_with_attempts_payload_and_correlation_id() -> None:
     message: Message[None] = Message(
         queue_name="orders.DQ",
-        actor_name="poll_orders",
+        actor_name="order.poll",
         args=(),
         kwargs={"shop_id": 3},
         options={"retries": 6, "correlation_id": "abc123def456"},
     )
     failure = failure_of(message, RateLimitError("429"))
-    assert failure.task == "poll_orders"
+    assert failure.task == "order.poll"
     assert failure.queue == "orders"  # the delay queue's name is not where it is replayed
     assert dict(failure.kwargs) == {"shop_id": 3}
     assert (failure.error_code, failure.attempts) == ("RATE_LIMIT_ERROR", 6)
@@ -46,8 +48,13 @@ def test_a_failed_message_becomes_a_failure_with_attempts_payload_and_correlatio
 
 
 def test_periodic_tasks_opt_out_and_unknown_tasks_are_kept() -> None:
-    import storesync.sync.tasks  # noqa: F401  (registers the real tasks)
-
-    assert keeps_dead_letters("poll_orders")
-    assert not keeps_dead_letters("sweep_dirty")
+    assert keeps_dead_letters("order.poll")
+    assert not keeps_dead_letters("listing.sweep_dirty")
     assert keeps_dead_letters("a_task_from_an_older_version")
+
+
+def test_letters_naming_a_task_by_its_old_name_reach_the_renamed_task() -> None:
+    for old, new in RENAMED.items():
+        assert current_name(old) == new
+        assert new in TASKS, f"{old} was renamed to {new}, which no module registers"
+    assert current_name("order.poll") == "order.poll"

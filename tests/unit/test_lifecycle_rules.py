@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from storesync.shop.lifecycle import authorization_warning, refresh_due
+from storesync.shop.lifecycle import authorization_warning
+from storesync.shop.tokens import refresh_due
 from storesync.webhook.health import changed_by_poll, should_poll_fast
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

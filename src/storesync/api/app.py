@@ -14,8 +14,29 @@ from storesync.api import health
 from storesync.api.envelope import install_error_handlers
 from storesync.api.middleware import RequestContextMiddleware
 from storesync.bootstrap import Container, build_container
+from storesync.breaker.endpoints import router as breakers
+from storesync.catalog.endpoints import router as catalog
+from storesync.deadletter.endpoints import router as deadletters
+from storesync.inventory.endpoints import router as inventory
+from storesync.job.endpoints import router as jobs
 from storesync.observability.metrics import REGISTRY
-from storesync.webhook.health import register_health_check as register_webhook_health
+from storesync.order.endpoints import router as orders
+from storesync.reconcile.endpoints import router as reconcile
+from storesync.shop.endpoints import router as shops
+from storesync.webhook.endpoints import router as webhooks
+from storesync.worker.embedded import Background
+
+ROUTERS: tuple[APIRouter, ...] = (
+    shops,
+    jobs,
+    inventory,
+    orders,
+    catalog,
+    webhooks,
+    reconcile,
+    deadletters,
+    breakers,
+)
 
 
 def create_app(container: Container | None = None, background: bool = False) -> FastAPI:
@@ -27,13 +48,13 @@ def create_app(container: Container | None = None, background: bool = False) -> 
         version=__version__,
         description="One catalog and one stock count for every Shopee and TikTok Shop shop.",
     )
-    app.state.container = container or build_container()
+    app.state.container = container = container or build_container()
+    app.state.deps = container.request_deps()
     app.state.background = None
-    register_webhook_health(app.state.container)
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
-    for router in _feature_routers():
+    for router in ROUTERS:
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)
@@ -48,34 +69,15 @@ def create_app(container: Container | None = None, background: bool = False) -> 
     return app
 
 
-def _feature_routers() -> list[APIRouter]:
-    from storesync.catalog.endpoints import router as catalog
-    from storesync.deadletter.endpoints import router as deadletters
-    from storesync.inventory.endpoints import router as inventory
-    from storesync.order.endpoints import router as orders
-    from storesync.reconcile.endpoints import router as reconcile
-    from storesync.resilience.endpoints import router as breakers
-    from storesync.shop.endpoints import router as shops
-    from storesync.sync.endpoints import router as jobs
-    from storesync.webhook.endpoints import router as webhooks
-
-    return [shops, jobs, inventory, orders, catalog, webhooks, reconcile, deadletters, breakers]
-
-
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    from storesync.worker.embedded import Background
-    from storesync.worker.scheduler import Schedule
-
     container: Container = app.state.container
     embedded = not container.settings.broker_url
-    settings = container.settings
     background = Background(
-        container,
+        container.broker,
+        scheduler=container.scheduler() if embedded else None,
         run_worker=embedded,
-        run_scheduler=embedded,
-        worker_threads=settings.worker_threads,
-        schedule=Schedule(settings.sweep_interval_s, settings.poll_interval_s),
+        worker_threads=container.settings.worker_threads,
     )
     background.start()
     app.state.background = background

@@ -7,6 +7,7 @@ circuit breaker or a shop that fell back to fast polling.
 
 from __future__ import annotations
 
+import socket
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -56,8 +57,6 @@ def _check_broker(container: Container) -> dict[str, Any]:
     parts = urlsplit(url)
 
     def connect() -> None:
-        import socket
-
         with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 0), timeout=1):
             pass
 
@@ -70,10 +69,8 @@ def health_report(container: Container) -> tuple[int, dict[str, Any]]:
         "cache": _check_cache(container),
         "broker": _check_broker(container),
     }
-    extra_checks = container.extras.get("health_checks", {})
-    if isinstance(extra_checks, dict):
-        for name, check in extra_checks.items():
-            components[name] = check()
+    for check in container.health_checks:
+        components[check.name] = check.check()
     if components["database"]["status"] != "ok":
         overall = "down"
     elif any(c.get("status") in {"down", "degraded"} for c in components.values()):

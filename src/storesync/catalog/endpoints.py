@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from storesync.api.deps import Db
 from storesync.db.models import CatalogReview
+from storesync.deps import Db
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
 

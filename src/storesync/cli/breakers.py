@@ -17,10 +17,16 @@ from typing import Any
 import httpx
 import typer
 from rich.table import Table
+from sqlalchemy import select
 
 from storesync.bootstrap import Container, build_container
+from storesync.breaker.schemas import BreakerOut, TransitionOut
 from storesync.cli.common import console, settings_or_exit
+from storesync.db.engine import unit_of_work
+from storesync.db.models import Shop
 from storesync.errors import StoreSyncError
+from storesync.resilience import events
+from storesync.resilience.service import breaker_key, default_actor, parse_key
 
 app = typer.Typer(help="Circuit breakers per platform and shop.", no_args_is_help=True)
 
@@ -33,7 +39,7 @@ UrlOpt = typer.Option(None, "--url", help="Ask this server's API (default: direc
 
 @contextmanager
 def _container() -> Iterator[Container]:
-    container = build_container(settings_or_exit(), with_jobs=False)
+    container = build_container(settings_or_exit())
     try:
         yield container
     except StoreSyncError as exc:
@@ -44,10 +50,6 @@ def _container() -> Iterator[Container]:
 
 
 def _key(container: Container, shop: int | None, key: str | None) -> str:
-    from storesync.db.engine import unit_of_work
-    from storesync.db.models import Shop
-    from storesync.resilience.service import breaker_key, parse_key
-
     if key:
         parse_key(key)
         return key
@@ -117,13 +119,6 @@ def list_cmd(url: str | None = UrlOpt) -> None:
 
 
 def _direct_list(container: Container) -> list[dict[str, Any]]:
-    from sqlalchemy import select
-
-    from storesync.db.engine import unit_of_work
-    from storesync.db.models import Shop
-    from storesync.resilience.schemas import BreakerOut
-    from storesync.resilience.service import breaker_key, parse_key
-
     assert container.resilience is not None
     with unit_of_work(container.session_factory) as session:
         shops = {breaker_key(s.platform, s.id): s.name for s in session.scalars(select(Shop))}
@@ -161,9 +156,6 @@ def open_cmd(
 def _act(
     action: str, shop: int | None, key: str | None, reason: str, actor: str | None, url: str | None
 ) -> None:
-    from storesync.resilience.schemas import TransitionOut
-    from storesync.resilience.service import default_actor
-
     who = actor or default_actor()
     with _container() as container:
         name = _key(container, shop, key)
@@ -189,8 +181,6 @@ def events_cmd(
     limit: int = typer.Option(20, "--limit", min=1, max=1000),
 ) -> None:
     """A breaker's transitions, newest first (automatic and by hand)."""
-    from storesync.db.engine import unit_of_work
-    from storesync.resilience import events
 
     with _container() as container:
         name = _key(container, shop, key)

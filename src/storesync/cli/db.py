@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from sqlalchemy.engine import make_url
 
 from storesync.cli.common import console, settings_or_exit
 from storesync.db.migrate import upgrade
@@ -23,6 +24,4 @@ def upgrade_cmd(
 
 
 def _redacted(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
+from dramatiq.brokers.stub import StubBroker
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -26,6 +27,8 @@ from storesync.db.models import DeadLetter
 from storesync.deadletter import service
 from storesync.deadletter.schemas import DeadLetterOut
 from storesync.errors import NotFoundError, StoreSyncError
+from storesync.observability.context import correlation_id, new_correlation_id
+from storesync.worker.broker import start_worker
 
 app = typer.Typer(
     help="Jobs the queue gave up on: list, show, replay, discard.", no_args_is_help=True
@@ -40,8 +43,8 @@ def _actor(given: str | None) -> str:
 
 
 @contextmanager
-def _container(*, with_jobs: bool = False) -> Iterator[Container]:
-    container = build_container(settings_or_exit(), with_jobs=with_jobs)
+def _container() -> Iterator[Container]:
+    container = build_container(settings_or_exit())
     try:
         yield container
     except NotFoundError as exc:
@@ -128,7 +131,7 @@ def replay(
     ),
 ) -> None:
     """Send the task again with the same arguments (the normal path, with its retries)."""
-    with _container(with_jobs=True) as container:
+    with _container() as container:
         if container.settings.broker_url:
             with unit_of_work(container.session_factory) as session:
                 row = service.replay(session, container.jobs, letter_id, _actor(actor))
@@ -138,11 +141,6 @@ def replay(
 
 
 def _replay_here(container: Container, letter_id: int, actor: str, timeout_s: float) -> None:
-    from dramatiq.brokers.stub import StubBroker
-
-    from storesync.observability.context import correlation_id, new_correlation_id
-    from storesync.worker.broker import start_worker
-
     assert isinstance(container.broker, StubBroker)  # no broker URL: the in-memory one
     worker = start_worker(container.broker, threads=1)
     run_id = new_correlation_id()

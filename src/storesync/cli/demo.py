@@ -11,6 +11,10 @@ from typing import Annotated
 import typer
 
 from storesync.cli.common import console
+from storesync.demo.procs import StartupError
+from storesync.demo.runner import DemoError, DemoOptions, DemoRun
+from storesync.demo.shops import SetupError
+from storesync.demo.view import LiveView
 
 
 def demo(
@@ -56,10 +60,6 @@ def demo(
     pushes, platform calls, sync lag and errors. Exit code 1 when an order was not imported,
     imported twice, or a shop disagrees with the master stock after settling.
     """
-    from storesync.demo.procs import StartupError
-    from storesync.demo.runner import DemoError, DemoOptions, DemoRun
-    from storesync.demo.shops import SetupError
-    from storesync.demo.view import LiveView
 
     options = DemoOptions(
         duration_s=duration,

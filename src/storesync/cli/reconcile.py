@@ -8,15 +8,17 @@ push path, otherwise a running server's sweep pushes them within seconds.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import typer
 from rich.table import Table
 
+from storesync.bootstrap import build_container
 from storesync.cli.common import console, settings_or_exit
-
-if TYPE_CHECKING:
-    from storesync.reconcile.tasks import Reconciliation
+from storesync.db.engine import unit_of_work
+from storesync.db.models import Shop
+from storesync.listing.push import push_shop
+from storesync.listing.requests import push_on_commit
+from storesync.order.service import order_services
+from storesync.reconcile.run import Reconciliation, reconcile_all
 
 
 def reconcile(
@@ -25,23 +27,16 @@ def reconcile(
     push: bool = typer.Option(True, help="Push healed listings now (else the server's sweep)."),
 ) -> None:
     """Compare what every platform shows with what it should show; heal drift."""
-    from storesync.bootstrap import build_container
-    from storesync.db.engine import unit_of_work
-    from storesync.db.models import Shop
-    from storesync.reconcile.tasks import reconcile_all
-    from storesync.sync.push import push_shop
-    from storesync.sync.tasks import order_service, request_push
-
     container = build_container(settings_or_exit())
     try:
         with console.status("Reading stock and orders back from the platforms…"):
             result = reconcile_all(
                 container.session_factory,
                 container.clients,
-                order_service,
+                order_services(push_on_commit(container.jobs)),
                 shop_id=shop,
                 dry_run=dry_run,
-                on_dirty=request_push,
+                on_dirty=push_on_commit(container.jobs),
             )
             if push and not dry_run:
                 for one in result.shops:

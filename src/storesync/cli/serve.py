@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import typer
+import uvicorn
 
+from storesync.api.app import create_app
+from storesync.bootstrap import build_container
 from storesync.cli.common import console, settings_or_exit
+from storesync.db.migrate import upgrade
 
 
 def serve(
@@ -13,12 +17,6 @@ def serve(
     migrate: bool = typer.Option(True, help="Apply pending migrations before serving."),
 ) -> None:
     """Serve the REST API, webhook receivers, /api/health and /metrics."""
-    import uvicorn
-
-    from storesync.api.app import create_app
-    from storesync.bootstrap import build_container
-    from storesync.db.migrate import upgrade
-
     settings = settings_or_exit()
     if migrate:
         upgrade(settings.effective_database_url)

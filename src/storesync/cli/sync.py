@@ -12,12 +12,20 @@ from datetime import UTC, datetime
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from sqlalchemy import func, select
 
 from storesync.bootstrap import Container, build_container
+from storesync.catalog.importing import import_catalog
 from storesync.cli.common import console, settings_or_exit
+from storesync.db.base import utcnow
 from storesync.db.engine import unit_of_work
-from storesync.db.models import Shop
+from storesync.db.models import Listing, Shop
 from storesync.errors import StoreSyncError
+from storesync.job.records import run_job
+from storesync.listing.push import push_shop
+from storesync.listing.requests import push_on_commit
+from storesync.order import intake as order_sync
+from storesync.order.service import order_services
 
 app = typer.Typer(help="Run a sync for one shop now, with progress.", no_args_is_help=True)
 
@@ -55,40 +63,26 @@ def _progress() -> Progress:
 @app.command("import")
 def import_cmd(shop: int = ShopOpt) -> None:
     """Import the shop's products and link them to the master catalog by SKU."""
-    from storesync.catalog.service import CatalogService
-    from storesync.sync.records import run_job
-    from storesync.sync.tasks import inventory_service
-
     with _shop(shop) as (container, row), _progress() as progress:
         client = container.clients.for_shop(row)
-        listing = progress.add_task("Reading products", total=None)
-        products = []
+        reading = progress.add_task("Reading products", total=None)
         with run_job(container.session_factory, "import", row.id, source="cli") as run:
-            for product in client.list_products():
-                products.append(product)
-                progress.advance(listing)
-            progress.update(listing, total=len(products))
-            matching = progress.add_task("Matching by SKU", total=1)
-            with unit_of_work(container.session_factory) as session:
-                fresh = session.get(Shop, row.id)
-                assert fresh is not None
-                service = CatalogService(session, inventory_service(session, "cli"))
-                counts = service.import_products(fresh, products)
-            progress.advance(matching)
-            for key, value in counts.as_dict().items():
-                run.count(key, value)
+            counts = import_catalog(
+                container.session_factory,
+                client,
+                row.id,
+                run,
+                on_dirty_shop=push_on_commit(container.jobs),
+                actor="cli",
+                on_product=lambda _: progress.advance(reading),
+                on_read=lambda total: progress.update(reading, total=total, completed=total),
+            )
     console.print(f"imported: {counts.as_dict()}")
 
 
 @app.command("stock")
 def stock_cmd(shop: int = ShopOpt) -> None:
     """Push every dirty listing of the shop now."""
-    from sqlalchemy import func, select
-
-    from storesync.db.models import Listing
-    from storesync.sync.push import push_shop
-    from storesync.sync.records import run_job
-
     with _shop(shop) as (container, row), _progress() as progress:
         with unit_of_work(container.session_factory) as session:
             dirty = session.scalar(
@@ -114,13 +108,9 @@ def orders_cmd(shop: int = ShopOpt) -> None:
 
 
 def _orders(shop_id: int, since: datetime | None, kind: str) -> None:
-    from storesync.db.base import utcnow
-    from storesync.sync import orders as order_sync
-    from storesync.sync.records import run_job
-    from storesync.sync.tasks import order_service
-
     with _shop(shop_id) as (container, row), _progress() as progress:
         client = container.clients.for_shop(row)
+        orders_for = order_services(push_on_commit(container.jobs))
         now = utcnow()
         with unit_of_work(container.session_factory) as session:
             last = order_sync.checkpoint(session, row.id)
@@ -140,7 +130,7 @@ def _orders(shop_id: int, since: datetime | None, kind: str) -> None:
             for offset in range(0, len(ids), order_sync.DETAIL_BATCH):
                 batch = ids[offset : offset + order_sync.DETAIL_BATCH]
                 order_sync.import_orders(
-                    container.session_factory, client, order_service, row.id, batch, run
+                    container.session_factory, client, orders_for, row.id, batch, run
                 )
                 progress.advance(importing, len(batch))
             with unit_of_work(container.session_factory) as session:

@@ -7,16 +7,15 @@ import threading
 
 import typer
 
+from storesync.bootstrap import build_container
 from storesync.cli.common import console, settings_or_exit
+from storesync.worker.broker import start_worker
 
 
 def worker(
     threads: int = typer.Option(4, help="Worker threads in this process."),
 ) -> None:
     """Process jobs from STORESYNC_BROKER_URL (Redis or RabbitMQ) until stopped."""
-    from storesync.bootstrap import build_container
-    from storesync.worker.broker import start_worker
-
     settings = settings_or_exit()
     if not settings.broker_url:
         console.print(
@@ -24,7 +23,6 @@ def worker(
         )
         raise typer.Exit(2)
     container = build_container(settings)
-    assert container.broker is not None
     running = start_worker(container.broker, threads)
     console.print(f"worker: {threads} threads on {settings.broker_url.split('@')[-1]}")
     _wait_for_signal()
@@ -38,14 +36,8 @@ def scheduler(
     ),
 ) -> None:
     """Enqueue periodic work (sweeps, polling). Run exactly one per deployment."""
-    from storesync.bootstrap import build_container
-    from storesync.worker.scheduler import Schedule, Scheduler
-
-    settings = settings_or_exit()
-    container = build_container(settings)
-    driver = Scheduler(
-        container, Schedule(settings.sweep_interval_s, poll_interval or settings.poll_interval_s)
-    )
+    container = build_container(settings_or_exit())
+    driver = container.scheduler(poll_interval)
     driver.start()
     console.print("scheduler running")
     _wait_for_signal()

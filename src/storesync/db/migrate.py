@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -23,6 +24,4 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 
 def current_heads() -> tuple[str, ...]:
-    from alembic.script import ScriptDirectory
-
     return tuple(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from storesync.api.deps import App, Db
 from storesync.deadletter import service
 from storesync.deadletter.schemas import (
     DeadLetterOut,
@@ -14,6 +13,7 @@ from storesync.deadletter.schemas import (
     DiscardRequest,
     ReplayRequest,
 )
+from storesync.deps import Db, JobsDep
 from storesync.errors import ErrorCode
 
 router = APIRouter(prefix="/api/v1/deadletters", tags=["dead letters"])
@@ -50,10 +50,10 @@ def get_dead_letter(letter_id: int, db: Db) -> DeadLetterOut:
     summary="Send the task again with the same arguments",
 )
 def replay_dead_letter(
-    letter_id: int, db: Db, app: App, body: ReplayRequest | None = None
+    letter_id: int, db: Db, jobs: JobsDep, body: ReplayRequest | None = None
 ) -> DeadLetterOut:
     actor = (body or ReplayRequest()).actor
-    return DeadLetterOut.of(service.replay(db, app.jobs, letter_id, actor))
+    return DeadLetterOut.of(service.replay(db, jobs, letter_id, actor))
 
 
 @router.post("/{letter_id}/discard", response_model=DeadLetterOut, summary="Drop it, with why")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 from sqlalchemy import select, update
@@ -26,10 +26,8 @@ from storesync.errors import (
     SyncConflictError,
     ValidationError,
 )
-from storesync.worker.registry import TASKS
-
-if TYPE_CHECKING:
-    from storesync.worker.jobs import Jobs
+from storesync.worker.jobs import Jobs
+from storesync.worker.registry import TASKS, current_name
 
 log = structlog.get_logger(__name__)
 
@@ -159,7 +157,8 @@ def replay(session: Session, jobs: Jobs, letter_id: int, actor: str) -> DeadLett
     """
     service = DeadLetterService(session)
     letter = service.get(letter_id)
-    if letter.task not in TASKS:
+    task = current_name(letter.task)  # letters written before a rename still replay
+    if task not in TASKS:
         raise ValidationError(
             f"Dead letter {letter_id} names a task this version no longer has; discard it.",
             details={"id": letter_id},
@@ -174,7 +173,7 @@ def replay(session: Session, jobs: Jobs, letter_id: int, actor: str) -> DeadLett
         )
     row = service.mark_replayed(letter_id, actor)
     try:
-        jobs.send(row.task, **kwargs_of(row))
+        jobs.send(task, **kwargs_of(row))
     except Exception as exc:
         raise NetworkError(
             "Could not enqueue the replay; the dead letter is unchanged.",
@@ -183,7 +182,7 @@ def replay(session: Session, jobs: Jobs, letter_id: int, actor: str) -> DeadLett
     log.info(
         "dead_letter_replayed",
         dead_letter_id=letter_id,
-        task=row.task,
+        task=task,
         actor=actor,
         original_correlation_id=row.correlation_id,
     )

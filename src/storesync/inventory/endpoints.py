@@ -8,17 +8,18 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storesync.api.deps import Db
 from storesync.db.models import LedgerEntry, Listing
+from storesync.deps import Db, JobsDep
 from storesync.domain.inventory import StockLevel
 from storesync.inventory.schemas import AdjustmentIn, InventoryOut, LedgerEntryOut, ListingStock
-from storesync.sync.tasks import inventory_service
+from storesync.inventory.service import InventoryService
+from storesync.listing.requests import push_on_commit
 
 router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"])
 
 
 def inventory_view(db: Session, sku: str) -> InventoryOut:
-    service = inventory_service(db)
+    service = InventoryService(db)
     variant = service.variant_by_sku(sku)
     level = service.level(variant.id)
     listings = db.scalars(
@@ -50,8 +51,9 @@ def get_inventory(sku: str, db: Db) -> InventoryOut:
 
 
 @router.post("/{sku}/adjustments", response_model=InventoryOut, summary="Adjust on hand")
-def adjust(sku: str, body: AdjustmentIn, db: Db) -> InventoryOut:
-    inventory_service(db, actor="api").adjust(sku, body.delta, body.reason, note=body.note)
+def adjust(sku: str, body: AdjustmentIn, db: Db, jobs: JobsDep) -> InventoryOut:
+    service = InventoryService(db, actor="api", on_dirty_shop=push_on_commit(jobs))
+    service.adjust(sku, body.delta, body.reason, note=body.note)
     db.flush()
     return inventory_view(db, sku)
 
@@ -60,7 +62,7 @@ def adjust(sku: str, body: AdjustmentIn, db: Db) -> InventoryOut:
 def ledger(
     sku: str, db: Db, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[LedgerEntryOut]:
-    variant = inventory_service(db).variant_by_sku(sku)
+    variant = InventoryService(db).variant_by_sku(sku)
     rows = db.scalars(
         select(LedgerEntry)
         .where(LedgerEntry.variant_id == variant.id)

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from storesync.api.deps import Db
 from storesync.db.models import Order, OrderLine
+from storesync.deps import Db
 from storesync.domain.order_status import OrderStatus
 from storesync.errors import NotFoundError
 from storesync.order.schemas import OrderLineOut, OrderOut

@@ -8,6 +8,7 @@ out-of-order event all end in the same state, and stock moves once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +21,12 @@ from storesync.domain.catalog import normalize_sku
 from storesync.domain.inventory import Reservation
 from storesync.domain.order_status import OrderStatus
 from storesync.domain.orders import Movement, transition
-from storesync.inventory.service import PLATFORM_CLOCK_SLACK, InventoryService, PlatformMove
+from storesync.inventory.service import (
+    PLATFORM_CLOCK_SLACK,
+    DirtyShopHook,
+    InventoryService,
+    PlatformMove,
+)
 from storesync.marketplaces.base import RemoteOrder
 
 
@@ -155,3 +161,15 @@ def _moved(order: Order, line: OrderLine, delta: int, at: datetime) -> PlatformM
 
 def _raw_skus(remote: RemoteOrder) -> list[str]:
     return [line.sku for line in remote.lines if line.sku]
+
+
+OrderServiceFactory = Callable[[Session], OrderService]
+
+
+def order_services(on_dirty_shop: DirtyShopHook, actor: str = "order-sync") -> OrderServiceFactory:
+    """An OrderService per session whose stock changes call `on_dirty_shop` (a push request)."""
+
+    def build(session: Session) -> OrderService:
+        return OrderService(session, InventoryService(session, actor, on_dirty_shop))
+
+    return build

@@ -3,7 +3,7 @@ and heal the difference through the normal push path.
 
 Webhooks get lost and pushes can land out of order; platforms also change stock themselves (a
 seller editing it in the platform's back office). Reconciliation is the layer that covers anything
-the in-call and queue retries gave up on (RELIABILITY.md, "retry layers"), the way Shopify tells
+the in-call and queue retries gave up on (docs/reliability.md#retry-layers), the way Shopify tells
 apps to run reconciliation jobs because webhook delivery is not guaranteed.
 
 Stock: each listing's buyer-orderable quantity on the platform is compared with
@@ -29,7 +29,8 @@ from storesync.db.base import utcnow
 from storesync.db.engine import unit_of_work
 from storesync.db.models import Listing, Order, Shop
 from storesync.marketplaces.base import ListingRef, MarketplaceClient, RemoteStock
-from storesync.sync import orders as order_sync
+from storesync.order import intake as order_sync
+from storesync.order.service import OrderServiceFactory
 
 READ_BATCH = 200  # refs per read_stock call; the clients split further to the platform's limits
 ORDER_WINDOW = timedelta(hours=24)  # platforms retry webhooks for up to a day (Shopify, TikTok)
@@ -218,7 +219,7 @@ class OrderReport:
 def reconcile_orders(
     factory: sessionmaker[Session],
     client: MarketplaceClient,
-    orders_for: order_sync.OrderServiceFactory,
+    orders_for: OrderServiceFactory,
     shop_id: int,
     *,
     dry_run: bool = False,

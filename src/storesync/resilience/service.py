@@ -11,11 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 from storesync.config import Settings
 from storesync.domain.platform import Platform
 from storesync.errors import NotFoundError, ValidationError
 from storesync.marketplaces.base import MarketplaceClient
 from storesync.observability import metrics
+from storesync.observability.health import HealthCheck
 from storesync.resilience.breaker import (
     REFUSING,
     BreakerPolicy,
@@ -116,8 +119,8 @@ class Resilience:
 
     # --- health and metrics -------------------------------------------------------------------
 
-    def health_checks(self) -> dict[str, Callable[[], dict[str, Any]]]:
-        return {f"breakers_{p.value}": self._health_check(p) for p in Platform}
+    def health_checks(self) -> list[HealthCheck]:
+        return [HealthCheck(f"breakers_{p.value}", self._health_check(p)) for p in Platform]
 
     def _health_check(self, platform: Platform) -> Callable[[], dict[str, Any]]:
         def check() -> dict[str, Any]:
@@ -172,7 +175,6 @@ def redis_namespace(database_url: str) -> str:
     database, so two deployments (or test runs) sharing one Redis never see each other's
     breakers. Host and credentials are left out, so every process of one deployment agrees
     however it spells the server's address."""
-    from sqlalchemy.engine import make_url
 
     url = make_url(database_url)
     identity = f"{url.get_backend_name()}|{url.database}|{sorted(url.query.items())}"

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from pyrate_limiter import InMemoryStateStore, RedisStateStore, StateStore
+from redis.exceptions import WatchError
 
 T = TypeVar("T")
 Doc = dict[str, Any]
@@ -95,7 +96,6 @@ class RedisState:
 
     def update(self, key: str, fn: Updater[T], ttl_s: int | None = None) -> T:
         """`ttl_s`: forget the key after that long without a write (None: keep it)."""
-        from redis.exceptions import WatchError
 
         name = self._ns + key
         try:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from storesync.worker.after_commit import after_commit
 from storesync.worker.jobs import Jobs
 
-BATCH_TASK = "process_webhooks"
+BATCH_TASK = "webhook.process_batch"
 # Gathers what arrives meanwhile, and a running batch makes the next one wait (more gathering).
 # Measured (bench/propagation.py): 10 orders/s p95 1.6-1.7 s with 50 or 75 ms (14.6 s before);
 # at 2/s without added latency p95 408 ms with 50, 435 with 75 (310 before: the debounce is

@@ -10,9 +10,9 @@ order whose webhook is still in the queue) from flipping the mode.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 from sqlalchemy import select, update
@@ -25,9 +25,6 @@ from storesync.domain.platform import Platform
 from storesync.marketplaces.base import EventKind, MarketplaceClient, WebhookEvent
 from storesync.observability.metrics import poll_mode_changes_total
 from storesync.shop.lifecycle import note_authorization_expiring
-
-if TYPE_CHECKING:
-    from storesync.bootstrap import Container
 
 log = structlog.get_logger(__name__)
 
@@ -190,11 +187,3 @@ def health_component(factory: sessionmaker[Session]) -> dict[str, Any]:
         "fast_polling_shops": fast,
         "failures_by_shop": failing,
     }
-
-
-def register_health_check(container: Container) -> None:
-    checks = container.extras.setdefault("health_checks", {})
-    if isinstance(checks, dict):
-        factory = container.session_factory
-        check: Callable[[], dict[str, Any]] = lambda: health_component(factory)  # noqa: E731
-        checks["webhooks"] = check

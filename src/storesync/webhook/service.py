@@ -1,7 +1,8 @@
 """Webhook intake: verify, store raw, deduplicate by the platform's event id, answer fast.
 
-Processing happens later in a job (`process_event`): acknowledging first matters because Shopee
-disables subscriptions whose success rate drops, and missed pushes are then gone for good.
+Processing happens later, in the shop's batch job (`webhook.process_batch`): acknowledging first
+matters because Shopee disables subscriptions whose success rate drops, and missed pushes are then
+gone for good.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def receive(
             )
         )
         raise
-    # Event row first, shop row second — the order process_webhook's failure path takes them
+    # Event row first, shop row second — the order the processing jobs' failure paths take them
     # in too. The other order deadlocked on PostgreSQL when a redelivery (waiting on the event's
     # unique key) met a failing processing run (waiting on the shop row) in a chaos run.
     received = store(session, platform, event, body_text)

@@ -8,32 +8,26 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 from storesync.worker.middleware import CorrelationMiddleware
-from storesync.worker.registry import declare_actors
 
 QUEUES = ("default", "push", "orders")
 
 
 def make_broker(url: str | None) -> dramatiq.Broker:
+    """The broker with its queues; the composition root declares the actors on it."""
     broker: dramatiq.Broker
     if not url:
         broker = StubBroker()
     elif url.startswith(("redis://", "rediss://", "unix://")):
-        from dramatiq.brokers.redis import RedisBroker
+        from dramatiq.brokers.redis import RedisBroker  # only the configured broker's client
 
         broker = RedisBroker(url=url)  # type: ignore[no-untyped-call]
     elif url.startswith(("amqp://", "amqps://")):
-        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker  # loads pika: only when configured
 
         broker = RabbitmqBroker(url=url)
     else:
         raise ValueError(f"STORESYNC_BROKER_URL must be redis:// or amqp:// (got {url[:20]}…)")
     broker.add_middleware(CorrelationMiddleware())
-    # Import the features' task modules so their @task functions are registered.
-    import storesync.reconcile.tasks
-    import storesync.shop.tasks
-    import storesync.sync.tasks  # noqa: F401
-
-    declare_actors(broker)
     for queue in QUEUES:
         broker.declare_queue(queue)
     return broker

@@ -1,11 +1,22 @@
-"""Tasks by name. Features declare plain functions with `@task`; `declare_actors` turns them into
-Dramatiq actors on whichever broker the composition root built (Dramatiq binds actors to a broker
-when declared, so declaring at import time would pin them to a global one)."""
+"""Tasks by name. Features declare plain functions with `@task("noun.verb")`; `declare_actors`
+turns them into Dramatiq actors on whichever broker the composition root built (Dramatiq binds
+actors to a broker when declared, so declaring at import time would pin them to a global one).
+
+A task takes its message arguments first and its dependencies keyword-only:
+
+    @task("listing.push_stock", queue="push")
+    def push_stock(shop_id: int, *, db: sessionmaker[Session], clients: ShopClients, jobs: Jobs)
+
+`declare_actors` binds every keyword-only parameter once, by name, from the dependencies the
+composition root passes (in the spirit of cosmicpython's `inject_dependencies`): a task asking
+for a name nobody provides fails at start-up, not when its first message arrives at 3 a.m.
+"""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +24,7 @@ import dramatiq
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from storesync.errors import DatabaseError, StoreSyncError
+from storesync.resilience.errors import BudgetExhaustedError, CircuitOpenError
 from storesync.resilience.queue import count_queue_retry, honouring_retry_after
 
 
@@ -30,8 +42,28 @@ class TaskSpec:
 
 TASKS: dict[str, TaskSpec] = {}
 
-# Queue-layer retries (RELIABILITY.md): minutes, jittered, then a dead letter; polling and
-# reconciliation cover anything longer. 5 retries from 1 s doubling to 5 min cap ≈ 1 min in all.
+# Task names before they became `noun.verb`: dead letters written earlier still name these, and a
+# replay must reach the task they meant.
+RENAMED = {
+    "push_stock": "listing.push_stock",
+    "sweep_dirty": "listing.sweep_dirty",
+    "process_webhook": "webhook.process",
+    "process_webhooks": "webhook.process_batch",
+    "poll_orders": "order.poll",
+    "import_catalog": "catalog.import",
+    "reconcile": "reconcile.run",
+    "refresh_due_tokens": "shop.refresh_due_tokens",
+    "refresh_shop_tokens": "shop.refresh_tokens",
+}
+
+
+def current_name(name: str) -> str:
+    return RENAMED.get(name, name)
+
+
+# Queue-layer retries (docs/reliability.md#queue-retries): minutes, jittered, then a dead letter;
+# polling and reconciliation cover anything longer. 5 retries from 1 s doubling to a 5 min cap
+# ≈ 1 min in all.
 MIN_BACKOFF_MS = 1_000
 MAX_BACKOFF_MS = 300_000
 
@@ -45,6 +77,8 @@ def task(
     dead_letter: bool = True,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if name in TASKS and TASKS[name].fn is not fn:
+            raise RuntimeError(f"two tasks are named {name!r}")
         TASKS[name] = TaskSpec(name, fn, queue, max_retries, time_limit_ms, dead_letter)
         return fn
 
@@ -55,8 +89,6 @@ SELF_THROTTLE_FACTOR = 4
 
 
 def _self_throttled(exc: BaseException) -> bool:
-    from storesync.resilience.errors import BudgetExhaustedError, CircuitOpenError
-
     return isinstance(exc, BudgetExhaustedError | CircuitOpenError)
 
 
@@ -77,10 +109,30 @@ def should_retry(max_retries: int) -> Callable[[int, BaseException], bool]:
     return retry_when
 
 
-def declare_actors(broker: dramatiq.Broker) -> None:
+def dependencies_of(fn: Callable[..., Any]) -> list[str]:
+    """The keyword-only parameter names of a task: what the worker binds at start-up."""
+    return [p.name for p in inspect.signature(fn).parameters.values() if p.kind is p.KEYWORD_ONLY]
+
+
+def bind(spec: TaskSpec, deps: Mapping[str, object]) -> Callable[..., Any]:
+    """The task's function with its dependencies filled in; unknown names fail here."""
+    wanted = dependencies_of(spec.fn)
+    missing = [name for name in wanted if name not in deps]
+    if missing:
+        raise RuntimeError(
+            f"task {spec.name!r} needs {', '.join(missing)}, which the worker does not provide"
+            f" (it provides: {', '.join(sorted(deps))})"
+        )
+    bound = functools.partial(spec.fn, **{name: deps[name] for name in wanted})
+    return functools.update_wrapper(bound, spec.fn)
+
+
+def declare_actors(broker: dramatiq.Broker, deps: Mapping[str, object]) -> None:
+    """Every registered task as an actor on `broker`, its dependencies bound from `deps`."""
     for spec in TASKS.values():
         if spec.name in broker.actors:
             continue
+        fn = bind(spec, deps)
         dramatiq.actor(
             actor_name=spec.name,
             queue_name=spec.queue,
@@ -89,7 +141,7 @@ def declare_actors(broker: dramatiq.Broker) -> None:
             min_backoff=MIN_BACKOFF_MS,
             max_backoff=MAX_BACKOFF_MS,
             time_limit=spec.time_limit_ms,
-        )(honouring_retry_after(translating_database_errors(spec.fn)))
+        )(honouring_retry_after(translating_database_errors(fn)))
 
 
 def translating_database_errors(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -10,63 +10,76 @@ from dataclasses import dataclass, field
 
 import structlog
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from storesync.db.engine import unit_of_work
 from storesync.db.models import Shop
+from storesync.worker.jobs import Jobs
 
 log = structlog.get_logger(__name__)
 
+# Sent on every sweep: durable work (dirty listings, stored webhooks) that a lost message left.
+SWEEPS = ("listing.sweep_dirty", "webhook.sweep")
 
-@dataclass
+
+def poll_key(shop_id: int) -> str:
+    """Held while a shop's poll is queued: the scheduler never stacks two."""
+    return f"poll:{shop_id}"
+
+
+@dataclass(frozen=True)
 class Schedule:
     sweep_interval_s: float = 5.0
     poll_interval_s: float = 60.0
+    # "fast": webhooks went quiet while orders changed (webhook/health.py); never slower.
+    fast_poll_interval_s: float = 10.0
+    reconcile_interval_s: float = 3600.0  # 0 turns the scheduled pass off
+    token_check_interval_s: float = 300.0
 
 
 @dataclass
 class Scheduler:
-    container: object
+    db: sessionmaker[Session]
+    jobs: Jobs
     schedule: Schedule = field(default_factory=Schedule)
     clock: Callable[[], float] = time.monotonic
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _last_poll: dict[int, float] = field(default_factory=dict)
-    _last_sweep: float = 0.0
+    _last_sweep: float | None = None
     _last_reconcile: float | None = None
     _last_token_check: float | None = None
 
     def tick(self) -> None:
-        from storesync.bootstrap import Container
-
-        container = self.container
-        assert isinstance(container, Container)
         now = self.clock()
-        if now - self._last_sweep >= self.schedule.sweep_interval_s:
+        every = self.schedule
+        if _due(self._last_sweep, now, every.sweep_interval_s):
             self._last_sweep = now
-            container.jobs.send("sweep_dirty")
+            for name in SWEEPS:
+                self.jobs.send(name)
         # Hourly by default, first one at start: a restart must not push the next pass back.
-        reconcile_every = container.settings.reconcile_interval_s
-        if reconcile_every > 0 and (
-            self._last_reconcile is None or now - self._last_reconcile >= reconcile_every
+        if every.reconcile_interval_s > 0 and _due(
+            self._last_reconcile, now, every.reconcile_interval_s
         ):
             self._last_reconcile = now
-            container.jobs.send("reconcile")
-        token_every = container.settings.token_check_interval_s
-        if self._last_token_check is None or now - self._last_token_check >= token_every:
+            self.jobs.send("reconcile.run")
+        if _due(self._last_token_check, now, every.token_check_interval_s):
             self._last_token_check = now
-            container.jobs.send("refresh_due_tokens")
-        with unit_of_work(container.session_factory) as session:
+            self.jobs.send("shop.refresh_due_tokens")
+        self._poll_shops(now)
+
+    def _poll_shops(self, now: float) -> None:
+        with unit_of_work(self.db) as session:
             shops = list(
                 session.execute(select(Shop.id, Shop.poll_mode).where(Shop.status == "active"))
             )
-        # "fast": webhooks went quiet while orders changed (webhook/health.py); never slower.
-        fast_every = min(container.settings.fast_poll_interval_s, self.schedule.poll_interval_s)
+        fast_every = min(self.schedule.fast_poll_interval_s, self.schedule.poll_interval_s)
         for shop_id, poll_mode in shops:
             every = fast_every if poll_mode == "fast" else self.schedule.poll_interval_s
-            if now - self._last_poll.get(shop_id, -1e9) >= every:
+            if _due(self._last_poll.get(shop_id), now, every):
                 self._last_poll[shop_id] = now
-                container.jobs.send_coalesced(
-                    f"poll:{shop_id}", "poll_orders", delay_ms=0, shop_id=shop_id
+                self.jobs.send_coalesced(
+                    poll_key(shop_id), "order.poll", delay_ms=0, shop_id=shop_id
                 )
 
     def run_forever(self, tick_s: float = 1.0) -> None:
@@ -86,3 +99,7 @@ class Scheduler:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+def _due(last: float | None, now: float, every: float) -> bool:
+    return last is None or now - last >= every

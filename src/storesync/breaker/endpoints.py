@@ -7,31 +7,24 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from storesync.api.deps import App, Db
-from storesync.bootstrap import Container
-from storesync.db.engine import unit_of_work
-from storesync.db.models import Shop
-from storesync.resilience import events
-from storesync.resilience.schemas import (
+from storesync.breaker.schemas import (
     BreakerActionIn,
     BreakerEventOut,
     BreakerOut,
     RateOut,
     TransitionOut,
 )
-from storesync.resilience.service import Resilience, breaker_key, parse_key, require_known
+from storesync.db.engine import unit_of_work
+from storesync.db.models import Shop
+from storesync.deps import Db, ResilienceDep, SessionFactory
+from storesync.resilience import events
+from storesync.resilience.service import breaker_key, parse_key, require_known
 
 router = APIRouter(prefix="/api/v1/breakers", tags=["circuit breakers"])
 
 API_ACTOR = "api"  # until API keys name their holder
-
-
-def _resilience(app: Container) -> Resilience:
-    if app.resilience is None:
-        raise RuntimeError("this container was built without resilience")
-    return app.resilience
 
 
 def _shops(db: Session) -> dict[str, Shop]:
@@ -42,15 +35,15 @@ def _known(db: Session, key: str) -> None:
     require_known(key, lambda shop_id: db.get(Shop, shop_id) is not None)
 
 
-def _known_now(app: Container, key: str) -> None:
-    with unit_of_work(app.session_factory) as session:
+def _known_now(db: sessionmaker[Session], key: str) -> None:
+    with unit_of_work(db) as session:
         _known(session, key)
 
 
 @router.get("", response_model=list[BreakerOut], summary="Every breaker and its state")
-def list_breakers(db: Db, app: App) -> list[BreakerOut]:
+def list_breakers(db: Db, resilience: ResilienceDep) -> list[BreakerOut]:
     shops = _shops(db)
-    views = _resilience(app).views(list(shops))
+    views = resilience.views(list(shops))
     return [
         BreakerOut.of(v, parse_key(v.key)[1], shops[v.key].name if v.key in shops else None)
         for v in views
@@ -58,9 +51,8 @@ def list_breakers(db: Db, app: App) -> list[BreakerOut]:
 
 
 @router.get("/{key}", response_model=BreakerOut, summary="One breaker, with its current rates")
-def get_breaker(key: str, db: Db, app: App) -> BreakerOut:
+def get_breaker(key: str, db: Db, resilience: ResilienceDep) -> BreakerOut:
     _known(db, key)
-    resilience = _resilience(app)
     _, shop_id = parse_key(key)
     shop = db.get(Shop, shop_id) if shop_id is not None else None
     rates = [RateOut(**r) for r in resilience.rates(key)]
@@ -72,15 +64,19 @@ def get_breaker(key: str, db: Db, app: App) -> BreakerOut:
 
 
 @router.post("/{key}/reset", response_model=TransitionOut, summary="Close it now (by hand)")
-def reset_breaker(key: str, body: BreakerActionIn, app: App) -> TransitionOut:
-    _known_now(app, key)
-    return TransitionOut.of(_resilience(app).reset(key, body.actor or API_ACTOR, body.reason))
+def reset_breaker(
+    key: str, body: BreakerActionIn, factory: SessionFactory, resilience: ResilienceDep
+) -> TransitionOut:
+    _known_now(factory, key)
+    return TransitionOut.of(resilience.reset(key, body.actor or API_ACTOR, body.reason))
 
 
 @router.post("/{key}/open", response_model=TransitionOut, summary="Force it open (by hand)")
-def open_breaker(key: str, body: BreakerActionIn, app: App) -> TransitionOut:
-    _known_now(app, key)
-    return TransitionOut.of(_resilience(app).force_open(key, body.actor or API_ACTOR, body.reason))
+def open_breaker(
+    key: str, body: BreakerActionIn, factory: SessionFactory, resilience: ResilienceDep
+) -> TransitionOut:
+    _known_now(factory, key)
+    return TransitionOut.of(resilience.force_open(key, body.actor or API_ACTOR, body.reason))
 
 
 @router.get(

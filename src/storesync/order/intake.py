@@ -7,7 +7,7 @@ moves forward, and only past a window that was fully processed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -16,16 +16,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from storesync.db.base import utcnow
 from storesync.db.engine import unit_of_work
 from storesync.db.models import Shop, SyncCheckpoint
+from storesync.job.records import JobRun
 from storesync.marketplaces.base import MarketplaceClient
-from storesync.order.service import OrderService, UpsertResult
-from storesync.sync.records import JobRun
+from storesync.order.service import OrderServiceFactory, UpsertResult
 
 OVERLAP = timedelta(minutes=5)  # platforms index updates late; re-reading 5 min is cheap
 FIRST_POLL_LOOKBACK = timedelta(days=1)
 FUTURE_SLACK = timedelta(minutes=5)  # our clock may trail the platform's a little
 DETAIL_BATCH = 50
-
-OrderServiceFactory = Callable[[Session], OrderService]
 
 
 def import_orders(

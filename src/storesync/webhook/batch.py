@@ -1,40 +1,38 @@
 """Process a shop's stored order webhooks together: one order-detail call per 50 distinct orders.
 
 The events keep their per-event outcome (processed, skipped, failed with its code). A failed
-chunk is handed to `process_webhook`, one job per event, so each failure takes the same queue
+chunk is handed to `webhook.process`, one job per event, so each failure takes the same queue
 retries and ends in the same per-event dead letter as before batching.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from storesync.db.base import utcnow
 from storesync.db.engine import unit_of_work
 from storesync.db.models import Shop, WebhookEvent
 from storesync.errors import StoreSyncError
 from storesync.marketplaces.base import MarketplaceClient
+from storesync.order.intake import DETAIL_BATCH, import_orders
+from storesync.order.service import OrderServiceFactory
 from storesync.resilience.queue import queue_delay_ms
-from storesync.shop.lifecycle import pause_on_auth_failure
-from storesync.sync import orders as order_sync
+from storesync.shop.clients import ShopClients
+from storesync.shop.pausing import pause_on_auth_failure
 from storesync.webhook import health as webhook_health
 from storesync.webhook.service import ORDER_KINDS
-
-if TYPE_CHECKING:
-    from storesync.bootstrap import Container
+from storesync.worker.jobs import Jobs
 
 log = structlog.get_logger(__name__)
 
 BATCH_LIMIT = 200  # 4 detail calls of 50; a bigger backlog continues in the next batch job
 RETRY_DELAY_MS = 1_000  # the queue's own first backoff (worker/registry.py MIN_BACKOFF_MS)
-
-OrderServiceFactory = order_sync.OrderServiceFactory
+SINGLE_TASK = "webhook.process"
 
 
 @dataclass
@@ -43,7 +41,7 @@ class Taken:
 
     client: MarketplaceClient | None = None
     by_order: dict[str, list[int]] = field(default_factory=dict)
-    failed: list[int] = field(default_factory=list)  # unparseable: handed to process_webhook
+    failed: list[int] = field(default_factory=list)  # unparseable: handed to webhook.process
     full: bool = False  # BATCH_LIMIT reached: more may be waiting
 
 
@@ -54,10 +52,10 @@ class Outcome:
     more: bool
 
 
-def take(container: Container, shop_id: int) -> Taken:
+def take(db: sessionmaker[Session], clients: ShopClients, shop_id: int) -> Taken:
     """Read the shop's received events, oldest first; finish those that need no platform call."""
     taken = Taken()
-    with unit_of_work(container.session_factory) as session:
+    with unit_of_work(db) as session:
         shop = session.get(Shop, shop_id)
         if shop is None:
             return taken
@@ -79,7 +77,7 @@ def take(container: Container, shop_id: int) -> Taken:
             )
         )
         taken.full = len(rows) == BATCH_LIMIT
-        client = container.clients.for_shop(shop)
+        client = clients.for_shop(shop)
         taken.client = client
         now = utcnow()
         for row in rows:
@@ -97,29 +95,33 @@ def take(container: Container, shop_id: int) -> Taken:
     return taken
 
 
-def process(container: Container, shop_id: int, orders_for: OrderServiceFactory) -> Outcome:
-    taken = take(container, shop_id)
-    _hand_over(container, taken.failed, None)
+def process(
+    db: sessionmaker[Session],
+    clients: ShopClients,
+    jobs: Jobs,
+    orders_for: OrderServiceFactory,
+    shop_id: int,
+) -> Outcome:
+    taken = take(db, clients, shop_id)
+    _hand_over(jobs, taken.failed, None)
     if taken.client is None or not taken.by_order:
         return Outcome(0, len(taken.failed), taken.full)
     order_ids = list(taken.by_order)
     done = 0
-    for start in range(0, len(order_ids), order_sync.DETAIL_BATCH):
-        chunk = order_ids[start : start + order_sync.DETAIL_BATCH]
+    for start in range(0, len(order_ids), DETAIL_BATCH):
+        chunk = order_ids[start : start + DETAIL_BATCH]
         try:
-            with pause_on_auth_failure(shop_id, container):
-                order_sync.import_orders(
-                    container.session_factory, taken.client, orders_for, shop_id, chunk
-                )
+            with pause_on_auth_failure(db, clients, shop_id):
+                import_orders(db, taken.client, orders_for, shop_id, chunk)
         except StoreSyncError as exc:
             # This chunk and the ones not tried yet fail alike (the call failed, not one order).
             rest = [i for order_id in order_ids[start:] for i in taken.by_order[order_id]]
-            _fail(container, shop_id, rest, exc)
-            _hand_over(container, rest, exc)
+            _fail(db, shop_id, rest, exc)
+            _hand_over(jobs, rest, exc)
             log.info("webhook_batch_failed", shop_id=shop_id, events=len(rest), code=exc.code)
             return Outcome(done, len(taken.failed) + len(rest), taken.full)
         ids = [i for order_id in chunk for i in taken.by_order[order_id]]
-        _mark_processed(container, ids)
+        _mark_processed(db, ids)
         done += len(ids)
     return Outcome(done, len(taken.failed), taken.full)
 
@@ -128,8 +130,8 @@ def _mark_failed(row: WebhookEvent, exc: StoreSyncError) -> None:
     row.status, row.error_code, row.error = "failed", exc.code.value, exc.message[:500]
 
 
-def _mark_processed(container: Container, ids: Sequence[int]) -> None:
-    with unit_of_work(container.session_factory) as session:
+def _mark_processed(db: sessionmaker[Session], ids: Sequence[int]) -> None:
+    with unit_of_work(db) as session:
         session.execute(
             update(WebhookEvent)
             .where(WebhookEvent.id.in_(ids), WebhookEvent.status != "processed")
@@ -138,9 +140,9 @@ def _mark_processed(container: Container, ids: Sequence[int]) -> None:
         )
 
 
-def _fail(container: Container, shop_id: int, ids: Sequence[int], exc: StoreSyncError) -> None:
+def _fail(db: sessionmaker[Session], shop_id: int, ids: Sequence[int], exc: StoreSyncError) -> None:
     # Event rows first, shop row second: the lock order intake uses (webhook/service.py).
-    with unit_of_work(container.session_factory) as session:
+    with unit_of_work(db) as session:
         session.execute(
             update(WebhookEvent)
             .where(WebhookEvent.id.in_(ids), WebhookEvent.status != "processed")
@@ -155,10 +157,9 @@ def _record_failures(session: Session, shop_id: int, n: int) -> None:
         webhook_health.record_failure(session, shop_id, "processing")
 
 
-def _hand_over(container: Container, ids: Sequence[int], exc: StoreSyncError | None) -> None:
-    """Each failed event continues alone through `process_webhook`: its queue retries, and a
+def _hand_over(jobs: Jobs, ids: Sequence[int], exc: StoreSyncError | None) -> None:
+    """Each failed event continues alone through `webhook.process`: its queue retries, and a
     per-event dead letter that a person can replay."""
     delay = (queue_delay_ms(exc) if exc is not None else None) or RETRY_DELAY_MS
-    send: Callable[..., None] = container.jobs.send
     for event_row_id in ids:
-        send("process_webhook", delay_ms=delay, event_row_id=event_row_id)
+        jobs.send(SINGLE_TASK, delay_ms=delay, event_row_id=event_row_id)
