@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from chaos.services import Procs, http_ok, wait_until
+from bench.chaos.services import Procs, http_ok, wait_until
 
 PARTNER_ID, PARTNER_KEY = 2001887, "chaos-partner-key"
 APP_KEY, APP_SECRET = "chaos-app", "chaos-app-secret"

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine, text
 
-from chaos.stack import ChaosStack, Shop
+from bench.chaos.stack import ChaosStack, Shop
 
 MOVES = {
     "shopee": {"ship": "SHIPPED", "cancel": "CANCELLED", "complete": "COMPLETED"},

@@ -1,7 +1,8 @@
-"""The proving ground, short: `bench/chaos.py --minutes 0.5` must hold every invariant with every
-fault kind injected. It runs StoreSync scaled out as separate processes and, unless
-STORESYNC_CHAOS_RESTART_SERVICES=0, restarts this machine's PostgreSQL and Redis once each
-(which disturbs anything else using them at that moment). Deselect with `-m "not chaos"`."""
+"""The proving ground, short: `python -m bench.chaos --minutes 0.5` (from the repository root)
+must hold every invariant with every fault kind injected. It runs StoreSync scaled out as
+separate processes and, unless STORESYNC_CHAOS_RESTART_SERVICES=0, restarts this machine's
+PostgreSQL and Redis once each (which disturbs anything else using them at that moment).
+Deselect with `-m "not chaos"`."""
 
 from __future__ import annotations
 
@@ -48,7 +49,8 @@ def test_a_short_chaos_run_holds_every_invariant(tmp_path: Path) -> None:
     result = subprocess.run(
         [
             sys.executable,
-            str(ROOT / "bench" / "chaos.py"),
+            "-m",
+            "bench.chaos",
             "--minutes",
             "0.5",
             "--converge-timeout",
