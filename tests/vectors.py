@@ -1,4 +1,5 @@
-"""The platforms' signing test vectors (`../shared/platforms/vectors.json`, with provenance).
+"""The platforms' signing test vectors (`tests/fixtures/vectors.json`; provenance in
+docs/platforms/shopee.md#test-vectors and docs/platforms/tiktok.md#test-vectors).
 
 Read from the shared folder beside the repository when it is there, else from the copy in
 tests/fixtures (so a clone without shared/ still tests signing); `test_vector_copy_is_current`

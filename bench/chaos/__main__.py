@@ -1,4 +1,5 @@
-"""The proving ground: StoreSync scaled out under faults, then every invariant of RELIABILITY.md.
+"""The proving ground: StoreSync scaled out under faults, then every invariant of
+docs/invariants.md.
 
     python -m bench.chaos --minutes 3
     python -m bench.chaos --minutes 0.5 --no-restart-services   # leave PostgreSQL/Redis alone

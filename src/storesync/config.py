@@ -64,7 +64,8 @@ class Settings(BaseSettings):
         default=7.0, ge=0, description="warn this long before a shop's authorization ends"
     )
 
-    # In-call retries (RELIABILITY.md layer 1): transient classes only, full-jitter backoff.
+    # In-call retries (docs/reliability.md#in-call-retries): transient classes only, full-jitter
+    # backoff.
     retry_attempts: int = Field(default=3, ge=1, le=3, description="per call, the first included")
     retry_budget_s: float = Field(default=9.0, gt=0, lt=10, description="no retry starts after")
     retry_base_s: float = Field(default=0.25, gt=0, description="backoff = rand(0, base*2^n)")

@@ -1,7 +1,7 @@
 """Test helpers for the Shopee simulator: an independent signer and a minimal client.
 
-The signing here is written from shopee.md, not imported from the simulator, so a mistake
-shared by both sides cannot make them agree.
+The signing here is written from docs/platforms/shopee.md, not imported from the simulator, so a
+mistake shared by both sides cannot make them agree.
 """
 
 from __future__ import annotations
@@ -28,13 +28,14 @@ def shopee_vectors() -> list[dict[str, Any]]:
 
 
 def doc_sign(partner_key: str, *parts: object) -> str:
-    """shopee.md A1: hex HMAC-SHA256, key = the key's UTF-8 bytes, message = plain concat."""
+    """docs/platforms/shopee.md#signing: hex HMAC-SHA256, key = the key's UTF-8 bytes, message =
+    plain concat."""
     base = "".join(str(p) for p in parts)
     return hmac.new(partner_key.encode(), base.encode(), hashlib.sha256).hexdigest()
 
 
 def doc_push_auth(partner_key: str, url: str, raw_body: bytes) -> str:
-    """shopee.md A4: HMAC-SHA256(partner_key, url + "|" + raw body), hex."""
+    """docs/platforms/shopee.md#webhooks: HMAC-SHA256(partner_key, url + "|" + raw body), hex."""
     return hmac.new(
         partner_key.encode(), url.encode() + b"|" + raw_body, hashlib.sha256
     ).hexdigest()

@@ -1,4 +1,4 @@
-"""The invariants of RELIABILITY.md ("Invariants a fault-injection run must check"), checked over
+"""The invariants of docs/invariants.md, checked over
 the recorded history once the faults stopped, one reconciliation pass ran and the run converged.
 
 One module per invariant, each with a `check(...)` that returns `Check(name, ok, detail)`; the

@@ -22,7 +22,8 @@ from marketsim.shopee.api import Partner, ShopeeApi
 from marketsim.shopee.store import ACCESS_TTL_S, REFRESH_TTL_S, ShopeeStore
 
 DEFAULT_PARTNER_ID = 2001887
-# Shopee's own demo key from its PHP auth example (shopee.md A1): public, for local use only.
+# Shopee's own demo key from its PHP auth example (docs/platforms/shopee.md#test-vectors): public,
+# for local use only.
 DEFAULT_PARTNER_KEY = "57615053704d6470644f554a78656d50484143644964436a5568777544524579"
 
 

@@ -1,4 +1,5 @@
-"""OAuth (shopee.md A2): consent page, code for tokens, refresh.
+"""OAuth (docs/platforms/shopee.md#oauth, docs/platforms/shopee.md#tokens): consent page, code for
+tokens, refresh.
 
 - GET /api/v2/shop/auth_partner?partner_id&timestamp&sign&redirect — public-signed, valid 5
   minutes. Serves a consent page where a person picks a simulated shop (or a new one) and

@@ -1,4 +1,5 @@
-"""Shopee's error codes and messages (shopee.md A5), and the HTTP status the simulator uses.
+"""Shopee's error codes and messages (docs/platforms/shopee.md#errors-we-translate), and the HTTP
+status the simulator uses (our choice: docs/platforms/shopee.md#what-the-simulator-chooses).
 
 Shopee does not document HTTP statuses on errors (clients must branch on the `error` field), so
 the simulator picks conventional ones, always the same per code:

@@ -1,4 +1,5 @@
-"""Order endpoints (shopee.md A3): get_order_list and get_order_detail.
+"""Order endpoints (docs/platforms/shopee.md#endpoints-and-batch-limits): get_order_list and
+get_order_detail.
 
 get_order_list pages with a keyset cursor ("<time>:<order_sn>" of the last row returned, rows
 ordered by the chosen time field then order_sn): an order updated while a client pages moves

@@ -1,4 +1,5 @@
-"""Catalog, stock and price endpoints (shopee.md A3).
+"""Catalog, stock and price endpoints (docs/platforms/shopee.md#endpoints-and-batch-limits,
+docs/platforms/shopee.md#what-stock-means).
 
 Choices where Shopee is silent: get_item_list is ordered by item_id (stable while items change,
 so offset paging neither skips nor repeats); there is no offset cap; update_stock and

@@ -1,4 +1,5 @@
-"""Push (webhooks) and their recovery API (shopee.md A4).
+"""Push (webhooks) and their recovery API (docs/platforms/shopee.md#webhooks,
+docs/platforms/shopee.md#lost-pushes).
 
 Delivery is common/webhooks.py: each push is POSTed as compact JSON with header
 `Authorization` = hex HMAC-SHA256(partner_key, callback_url + "|" + raw_body). Shopee does not

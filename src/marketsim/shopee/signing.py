@@ -1,4 +1,5 @@
-"""Shopee v2 signatures (shopee.md A1, A4), the simulator's own verification code.
+"""Shopee v2 signatures (docs/platforms/shopee.md#signing, docs/platforms/shopee.md#webhooks), the
+simulator's own verification code.
 
 - API calls: lowercase hex HMAC-SHA256, key = partner_key as its UTF-8 string bytes (NOT
   hex-decoded), message = plain concatenation, no separators:

@@ -52,7 +52,8 @@ CURRENCY = {
     "TW": "TWD", "BR": "BRL", "MX": "MXN", "CO": "COP", "CL": "CLP", "PL": "PLN",
     "ES": "EUR", "AR": "ARS",
 }  # fmt: skip
-# shopee.md A3 [V1]: only these regions take prices with decimals.
+# docs/platforms/shopee.md#endpoints-and-batch-limits (one source): only these regions take prices
+# with decimals.
 DECIMAL_PRICE_REGIONS = frozenset({"SG", "MY", "BR", "MX", "PL", "ES", "AR"})
 _SN_CHARS = string.digits + string.ascii_uppercase
 
@@ -388,7 +389,7 @@ class ShopeeStore:
     # -- push --------------------------------------------------------------------------------
 
     def _push_order(self, order: Order) -> None:
-        """Push code 3 (order status), shopee.md A4."""
+        """Push code 3 (order status), docs/platforms/shopee.md#webhooks."""
         if self.push is None or 3 not in self.push_config_on:
             return
         if order.shop_id in self.blocked_shops:

@@ -3,7 +3,7 @@
 The consent page stands in for services.tiktokshop.com (`/open/authorize?service_id&state`) and
 the legacy auth.tiktok-shops.com (`/oauth/authorize?app_key&state`). A person picks a simulated
 shop and approves; automation passes `shop_id` and is redirected at once. Token calls are the
-unsigned GETs of the auth host (tiktok.md B2); the shop list is a signed API call.
+unsigned GETs of the auth host (docs/platforms/tiktok.md#oauth); the shop list is a signed API call.
 """
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ ALL_SCOPES: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class TikTokConfig:
-    # ~7 days was seen in one real token; refresh lifetime is undocumented (tiktok.md B2).
+    # ~7 days was seen in one real token; refresh lifetime is undocumented
+    # (docs/platforms/tiktok.md#tokens).
     access_token_ttl_s: float = 7 * DAY_S
     refresh_token_ttl_s: float = 365 * DAY_S
     auth_code_ttl_s: float = 30 * 60

@@ -1,11 +1,12 @@
 """Every error the simulator answers with: TikTok's own code, message and HTTP status.
 
 Codes and messages come from the docv2 common-errors page and the endpoint error tables
-(tiktok.md B2/B5). HTTP statuses: 106001 -> 401 and 36009009 -> 404 and 429 are observed; the
-rest follow the page's grouping (authentication 401, authorization 403, parameters 400). Business
-errors (product, order, token host) are answered with HTTP 200 and a non-zero `code` [INF]: a
-client that only looks at the HTTP status must fail our tests, as it would in production.
-Entries marked [INF] have no public source for the exact code.
+(docs/platforms/tiktok.md#errors-we-translate, docs/platforms/tiktok.md#what-the-simulator-chooses).
+HTTP statuses: 106001 -> 401 and 36009009 -> 404 and 429 are observed; the rest follow the page's
+grouping (authentication 401, authorization 403, parameters 400). Business errors (product, order,
+token host) are answered with HTTP 200 and a non-zero `code` [INF]: a client that only looks at the
+HTTP status must fail our tests, as it would in production. Entries marked [INF] have no public
+source for the exact code.
 
 Code 36009004 is reused for many gateway failures; like the platform, only the message tells
 them apart, so clients must branch on the message too.
@@ -79,7 +80,7 @@ TIMESTAMP_TOO_NEW = ErrorSpec(
 TIMESTAMP_MISSING = ErrorSpec(  # [INF] text for a missing or non-numeric timestamp
     36009004, "Invalid timestamp. The `timestamp` query parameter is missing or not a number.", 401
 )
-# Observed with HTTP 400 in one public note (tiktok.md B5).
+# Observed with HTTP 400 in one public note (docs/platforms/tiktok.md#errors-we-translate).
 INVALID_APP_KEY = ErrorSpec(
     36009004, "Invalid credentials. Invalid `app_key` query parameter.", 400
 )

@@ -1,4 +1,5 @@
-"""Webhook subscriptions per shop: `GET/PUT/DELETE /event/202309/webhooks` (tiktok.md B4)."""
+"""Webhook subscriptions per shop: `GET/PUT/DELETE /event/202309/webhooks`
+(docs/platforms/tiktok.md#webhooks)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-# The full 202309 order status enum, in lifecycle order (tiktok.md B3). CANCELLED sits apart.
+# The full 202309 order status enum, in lifecycle order (docs/platforms/tiktok.md#order-statuses).
+# CANCELLED sits apart.
 ORDER_FLOW: tuple[str, ...] = (
     "UNPAID",
     "ON_HOLD",

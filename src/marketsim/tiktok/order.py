@@ -1,4 +1,5 @@
-"""Order endpoints (tiktok.md B3): search by time window and status, detail by ids (max 50)."""
+"""Order endpoints (docs/platforms/tiktok.md#endpoints-and-batch-limits): search by time window and
+status, detail by ids (max 50)."""
 
 from __future__ import annotations
 

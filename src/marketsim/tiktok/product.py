@@ -1,4 +1,5 @@
-"""Catalog, stock and price endpoints (tiktok.md B3): search, detail, inventory, warehouses."""
+"""Catalog, stock and price endpoints (docs/platforms/tiktok.md#endpoints-and-batch-limits): search,
+detail, inventory, warehouses."""
 
 from __future__ import annotations
 

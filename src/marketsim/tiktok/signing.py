@@ -1,4 +1,5 @@
-"""TikTok Shop request and webhook signatures (docv2 "Sign your API request", tiktok.md B1/B4).
+"""TikTok Shop request and webhook signatures (docv2 "Sign your API request",
+docs/platforms/tiktok.md#signing, docs/platforms/tiktok.md#webhooks).
 
 Kept free of web-framework types so the same functions verify the official test vectors and the
 live requests: the simulator and its tests cannot drift apart.

@@ -1,8 +1,9 @@
 """Shops, catalog, stock and orders of the simulated platform, and the rules that move stock.
 
-Stock follows TikTok's split (tiktok.md B3): the `quantity` a seller pushes is what buyers can
-order (`available`); an order moves units to `committed`; shipping (IN_TRANSIT and later) removes
-them; a cancel before shipping returns them to `available`. Nothing here knows about HTTP.
+Stock follows TikTok's split (docs/platforms/tiktok.md#what-stock-means): the `quantity` a seller
+pushes is what buyers can order (`available`); an order moves units to `committed`; shipping
+(IN_TRANSIT and later) removes them; a cancel before shipping returns them to `available`. Nothing
+here knows about HTTP.
 """
 
 from __future__ import annotations
@@ -176,7 +177,8 @@ class TikTokStore:
             for sku_id, quantity in wanted.items():
                 sku = self.skus[sku_id]
                 title = self.products[sku.product_id].title
-                # No quantity field on the platform: one line item per unit (tiktok.md B3).
+                # No quantity field on the platform: one line item per unit
+                # (docs/platforms/tiktok.md#endpoints-and-batch-limits).
                 items.extend(
                     LineItem(
                         self._ids.next("line_item"),

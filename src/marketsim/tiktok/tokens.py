@@ -1,6 +1,7 @@
 """Authorization codes, access tokens and refresh tokens, with the platform's lifetimes.
 
-Rules (tiktok.md B2), and the choices where the platform documents nothing:
+Rules (docs/platforms/tiktok.md#tokens, docs/platforms/tiktok.md#what-the-simulator-chooses), and
+the choices where the platform documents nothing:
 - an auth code works once, for 30 minutes;
 - `*_expire_in` are absolute unix times on the simulated clock;
 - refresh returns a new access token and a new refresh token, and the old refresh token stops

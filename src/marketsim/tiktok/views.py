@@ -1,4 +1,5 @@
-"""The platform's JSON shapes for products, inventory and orders (field names per tiktok.md B3)."""
+"""The platform's JSON shapes for products, inventory and orders (field names per
+docs/platforms/tiktok.md#endpoints-and-batch-limits)."""
 
 from __future__ import annotations
 

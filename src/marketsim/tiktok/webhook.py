@@ -14,11 +14,13 @@ from marketsim.common import SimContext, WebhookSender
 from marketsim.tiktok.models import Order, Shop
 from marketsim.tiktok.signing import webhook_signature
 
-# Retries after 2 min, 30 min, 3 h and 12 h, then the push is dropped (tiktok.md B4).
+# Retries after 2 min, 30 min, 3 h and 12 h, then the push is dropped
+# (docs/platforms/tiktok.md#webhooks).
 RETRY_SCHEDULE_S: tuple[float, ...] = (120.0, 1800.0, 10800.0, 43200.0)
 
 ORDER_STATUS_CHANGE = "ORDER_STATUS_CHANGE"
-# Subscribable event names (tiktok.md B4); only ORDER_STATUS_CHANGE pushes are generated.
+# Subscribable event names (docs/platforms/tiktok.md#webhooks); only ORDER_STATUS_CHANGE pushes are
+# generated.
 EVENT_TYPES: frozenset[str] = frozenset(
     {
         ORDER_STATUS_CHANGE,

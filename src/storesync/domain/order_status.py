@@ -1,7 +1,8 @@
 """The unified order status and what each status means for stock.
 
-Each marketplace client maps its own enum onto `OrderStatus` (SPEC §1 table); from here on nothing
-knows the vendor's words.
+Each marketplace client maps its own enum onto `OrderStatus`
+(docs/platforms/shopee.md#order-statuses, docs/platforms/tiktok.md#order-statuses); from here on
+nothing knows the vendor's words.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ _EFFECT = {
     OrderStatus.DELIVERED: StockEffect.DEDUCTED,
     OrderStatus.COMPLETED: StockEffect.DEDUCTED,
     OrderStatus.CANCELLED: StockEffect.RELEASED,
-    # A return keeps the units deducted until the seller confirms the item came back (SPEC §1).
+    # A return keeps the units deducted until the seller confirms the item came back
+    # (docs/platforms/shopee.md#order-statuses).
     OrderStatus.RETURNED: StockEffect.DEDUCTED,
 }

@@ -76,5 +76,6 @@ def _movement(old: StockEffect, new: StockEffect) -> Movement:
     if old is StockEffect.RESERVED and new is StockEffect.RELEASED:
         return Movement.RELEASE
     # Deducted stays deducted (a cancel after shipping or a return needs a person to confirm the
-    # goods came back; SPEC §1), and same-effect moves change nothing.
+    # goods came back; docs/platforms/shopee.md#order-statuses), and same-effect moves change
+    # nothing.
     return Movement.NONE

@@ -9,7 +9,8 @@ Units and conventions (the same on every platform):
 - datetimes are timezone-aware UTC;
 - money is `Decimal`, never float;
 - stock is what a BUYER can order (`available`) plus what open orders hold (`reserved`); each
-  client translates to its platform's own notion of stock (SPEC §2).
+  client translates to its platform's own notion of stock
+  (docs/platforms/shopee.md#what-stock-means, docs/platforms/tiktok.md#what-stock-means).
 
 The API is synchronous on purpose: callers are Dramatiq worker threads and FastAPI sync endpoints
 (run in a threadpool); one client instance per shop is safe to share across threads.

@@ -52,7 +52,8 @@ REQUEST_ID_HEADER = "X-Request-ID"
 @dataclass(frozen=True, slots=True)
 class Timeouts:
     """Seconds. Read covers the platform's slowest documented call; connect fails fast so a dead
-    host costs little of the in-call retry budget (< 10 s, RELIABILITY.md)."""
+    host costs little of the in-call retry budget (< 10 s, docs/reliability.md#in-call-retries;
+    timeouts in docs/reliability.md#timeouts)."""
 
     connect_s: float = 3.0
     read_s: float = 15.0

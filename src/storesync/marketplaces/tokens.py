@@ -70,7 +70,8 @@ class TokenKeeper:
             return fn(fresh)
         except TokenExpiredError as exc:
             # A brand-new token rejected as expired will not get better by refreshing again:
-            # final, so the shop is paused instead of looping (RELIABILITY: one refresh).
+            # final, so the shop is paused instead of looping (docs/reliability.md#tokens: one
+            # refresh).
             raise AuthenticationError(
                 "The platform still rejects the access token after a refresh.",
                 details=exc.details,

@@ -30,7 +30,9 @@ def observe_http(method: str, route: str, status: int, seconds: float) -> None:
     http_request_duration_seconds.labels(method, route).observe(seconds)
 
 
-# --- dead letters, token lifecycle, webhook health (issue 6) ------------------------------------
+# --- dead letters, token lifecycle, webhook health (docs/reliability.md#queue-retries,
+# docs/reliability.md#tokens, docs/reliability.md#webhook-health)
+# ------------------------------------
 
 sync_jobs_failed_total = Counter(
     "sync_jobs_failed",  # the client appends _total: the playbook's `sync_jobs_failed_total`
@@ -63,7 +65,9 @@ poll_mode_changes_total = Counter(
     registry=REGISTRY,
 )
 
-# --- retries, rate limits, circuit breakers (issue 6) -------------------------------------------
+# --- retries, rate limits, circuit breakers (docs/reliability.md#retry-layers,
+# docs/reliability.md#rate-limits, docs/reliability.md#circuit-breakers)
+# -------------------------------------------
 
 retries_total = Counter(
     "storesync_retries",

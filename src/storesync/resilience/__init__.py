@@ -1,6 +1,6 @@
 """The playbook's level-1 automated responses around every platform call.
 
-Each call a shop's client makes passes, per attempt, through (RELIABILITY.md, "retry layers"):
+Each call a shop's client makes passes, per attempt, through (docs/reliability.md#retry-layers):
 
   circuit breaker (per platform and shop)  → refuses at once while the platform is failing
   rate limiter (per shop and endpoint family, adaptive on 429, ramped after recovery)

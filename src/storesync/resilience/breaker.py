@@ -1,6 +1,7 @@
 """Circuit breakers per platform and shop (key "shopee:12"; "shopee:app" for app-level calls).
 
-States (Resilience4j's, which RELIABILITY.md anchors on):
+States (Resilience4j's; policy in docs/reliability.md#circuit-breakers, departures in
+docs/reliability.md#differences-from-the-anchors):
 
   closed ──failure rate ≥ 50 % over the window, with ≥ min_calls──▶ open
   open ──cool-down passed (the next call is the first probe)──▶ half_open

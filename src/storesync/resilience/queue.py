@@ -1,4 +1,4 @@
-"""The queue layer's share of the retry policy (RELIABILITY.md layer 2), used by
+"""The queue layer's share of the retry policy (docs/reliability.md#queue-retries), used by
 `worker/registry.py`, the one place that maps error classes to queue behaviour.
 
 - An error that says when to come back (a platform 429's Retry-After, a breaker's remaining

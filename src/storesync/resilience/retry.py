@@ -1,5 +1,6 @@
-"""In-call retries, the first of the three layers (RELIABILITY.md): at most 3 attempts within
-10 s, only for transient classes, with AWS full-jitter backoff and Retry-After honoured.
+"""In-call retries, the first of the three layers (docs/reliability.md#in-call-retries): at most 3
+attempts within 10 s, only for transient classes, with AWS full-jitter backoff and Retry-After
+honoured.
 
 A small equal of stamina's loop rather than stamina itself: the clock and the sleep are injected
 (tests drive them without sleeping, and see the exact delays chosen), and the retry decision is

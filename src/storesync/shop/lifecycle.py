@@ -1,8 +1,9 @@
 """The end of a shop's grant: what to tell the seller before sync stops for want of one.
 
 The grant itself lasts 365 days on Shopee, whose push code 12 warns 7 days ahead; TikTok sends
-UPCOMING_AUTHORIZATION_EXPIRATION from 30 days ahead, daily (docs/platforms/). We keep the
-earliest end date we heard of and warn once a day per process.
+UPCOMING_AUTHORIZATION_EXPIRATION from 30 days ahead, daily (docs/platforms/shopee.md#tokens,
+docs/platforms/tiktok.md#tokens; our rules: docs/reliability.md#tokens). We keep the earliest end
+date we heard of and warn once a day per process.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ from storesync.shop.pausing import pause_on_auth_failure
 
 log = structlog.get_logger(__name__)
 
-REDIS_LOCK_TTL_S = 30  # one refresh call (10 s read timeout, a few in-call retries) fits inside
+REDIS_LOCK_TTL_S = 30  # one refresh call (15 s read timeout, in-call retries in 9 s) fits inside
 
 
 class ProcessLocks:

@@ -1,8 +1,9 @@
 """Vendor words stay inside their platform package; the packages stay apart.
 
-ARCHITECTURE.md: "vendor field names live only here" and "Shopee and TikTok never import each
-other". Scanning source text is crude but catches the leak that matters: a feature branching on
-a vendor field or code instead of on the taxonomy and the neutral dataclasses.
+CONTRIBUTING.md#layout (marketplaces/ and the dependency rules): "vendor field names live only here"
+and "Shopee and TikTok never import each other". Scanning source text is crude but catches the leak
+that matters: a feature branching on a vendor field or code instead of on the taxonomy and the
+neutral dataclasses.
 """
 
 from __future__ import annotations

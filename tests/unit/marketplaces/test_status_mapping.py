@@ -1,4 +1,5 @@
-"""The SPEC §1 status table, row by row, for both platforms."""
+"""The status tables of docs/platforms/shopee.md#order-statuses and
+docs/platforms/tiktok.md#order-statuses, row by row, for both platforms."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from storesync.marketplaces.tiktok import statuses as tiktok
 
 S = OrderStatus
 
-# Copied from SPEC §1 (unified <- vendor); the test is this table, not the code's.
+# Copied from docs/platforms/shopee.md#order-statuses and docs/platforms/tiktok.md#order-statuses
+# (vendor -> unified); the test is this table, not the code's.
 SHOPEE_SPEC = {
     "UNPAID": S.PENDING,
     "PENDING": S.PENDING,

@@ -1,4 +1,4 @@
-"""Shopee Open Platform v2. Facts and sources: shared/platforms/shopee.md."""
+"""Shopee Open Platform v2. Facts and sources: docs/platforms/shopee.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Shopee OAuth (shopee.md A2): the consent link, the code exchange and token refresh.
+"""Shopee OAuth (docs/platforms/shopee.md#oauth, docs/platforms/shopee.md#tokens): the consent link,
+the code exchange and token refresh.
 
 Pure builders and readers; the client sends them. Lifetimes: access 4 h (`expire_in`), refresh
 30 days and single use — Shopee does not return the refresh lifetime, so it is computed here.

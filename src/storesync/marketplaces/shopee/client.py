@@ -1,8 +1,8 @@
 """`ShopeeClient`: the MarketplaceClient protocol over Shopee Open Platform v2.
 
-Stock semantics (SPEC §2): Shopee's writable `seller_stock` includes the units its own open
-orders reserve and must stay >= them, so we write `available + reserved_here`, and a buyer can
-order `seller_stock - reserved` (`total_available_stock`).
+Stock semantics (docs/platforms/shopee.md#what-stock-means): Shopee's writable `seller_stock`
+includes the units its own open orders reserve and must stay >= them, so we write `available +
+reserved_here`, and a buyer can order `seller_stock - reserved` (`total_available_stock`).
 """
 
 from __future__ import annotations

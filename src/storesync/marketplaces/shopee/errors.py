@@ -1,4 +1,5 @@
-"""THE table from Shopee's error signals to the StoreSync taxonomy (shopee.md A5).
+"""THE table from Shopee's error signals to the StoreSync taxonomy
+(docs/platforms/shopee.md#errors-we-translate).
 
 Shopee answers errors in the envelope `{request_id, error, message}` and documents no HTTP
 statuses, so the `error` string decides, refined by the message where Shopee overloads one string

@@ -1,4 +1,5 @@
-"""Shopee's JSON shapes (shopee.md A2, A3): the only place its field names live.
+"""Shopee's JSON shapes (docs/platforms/shopee.md#oauth,
+docs/platforms/shopee.md#endpoints-and-batch-limits): the only place its field names live.
 
 Models read answers leniently (unknown fields ignored, optional ones defaulted) because Shopee adds
 fields without notice; what we rely on is required, so a changed shape fails loudly as an

@@ -1,4 +1,5 @@
-"""Shopee Open Platform v2 signatures (shopee.md A1, A4; vectors V-S1..V-S6).
+"""Shopee Open Platform v2 signatures (docs/platforms/shopee.md#signing,
+docs/platforms/shopee.md#webhooks; vectors V-S1..V-S6 in docs/platforms/shopee.md#test-vectors).
 
 The key is the partner_key's UTF-8 bytes (not hex-decoded); the body is never signed.
 """

@@ -1,4 +1,5 @@
-"""Shopee's order and item statuses in StoreSync's words (SPEC §1 table; shopee.md A3)."""
+"""Shopee's order and item statuses in StoreSync's words
+(docs/platforms/shopee.md#order-statuses)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Shopee push: signature check and parsing into a neutral WebhookEvent (shopee.md A4).
+"""Shopee push: signature check and parsing into a neutral WebhookEvent
+(docs/platforms/shopee.md#webhooks).
 
 The event id is a hash of the push's content (shop, code, timestamp, data), not of its bytes and
 not its `msg_id`: the same push then gets the same id whether it arrives live (with `msg_id`,

@@ -1,4 +1,4 @@
-"""TikTok Shop Open API 202309. Facts and sources: shared/platforms/tiktok.md."""
+"""TikTok Shop Open API 202309. Facts and sources: docs/platforms/tiktok.md."""
 
 from __future__ import annotations
 

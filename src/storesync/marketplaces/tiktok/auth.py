@@ -1,4 +1,5 @@
-"""TikTok Shop OAuth (tiktok.md B2): consent link, code exchange, refresh, the shop list.
+"""TikTok Shop OAuth (docs/platforms/tiktok.md#oauth, docs/platforms/tiktok.md#tokens): consent
+link, code exchange, refresh, the shop list.
 
 Token calls go to the auth host, unsigned, with app_secret in the query (TikTok's design; the
 query never reaches our logs: only the path is logged). `*_expire_in` are absolute unix times.

@@ -1,7 +1,7 @@
 """`TikTokClient`: the MarketplaceClient protocol over TikTok Shop Open API 202309.
 
-Stock semantics (SPEC §2): TikTok reports available and committed units apart, and the
-`quantity` we write is what buyers can order, so we write `available` as it is.
+Stock semantics (docs/platforms/tiktok.md#what-stock-means): TikTok reports available and committed
+units apart, and the `quantity` we write is what buyers can order, so we write `available` as it is.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ class TikTokAppConfig:
     base_url: str = "https://open-api.tiktokglobalshop.com"
     auth_url: str = "https://auth.tiktok-shops.com"  # token get/refresh host
     # The consent page. With a service_id the current page is used; without, the legacy
-    # `{auth_url}/oauth/authorize?app_key` page (tiktok.md B2).
+    # `{auth_url}/oauth/authorize?app_key` page (docs/platforms/tiktok.md#oauth).
     consent_url: str = "https://services.tiktokshop.com/open/authorize"
     service_id: str | None = None
     timeouts: Timeouts = field(default_factory=Timeouts)

@@ -1,4 +1,5 @@
-"""THE table from TikTok Shop's error signals to the StoreSync taxonomy (tiktok.md B5).
+"""THE table from TikTok Shop's error signals to the StoreSync taxonomy
+(docs/platforms/tiktok.md#errors-we-translate).
 
 TikTok answers `{code, message, request_id, data}`; `code` 0 is success, and business errors
 come back with HTTP 200 and a non-zero code, so the code decides, not the HTTP status. Code

@@ -1,4 +1,5 @@
-"""TikTok Shop's JSON shapes (tiktok.md B2, B3): the only place its field names live.
+"""TikTok Shop's JSON shapes (docs/platforms/tiktok.md#oauth,
+docs/platforms/tiktok.md#endpoints-and-batch-limits): the only place its field names live.
 
 Lenient on extras (TikTok adds fields), strict on what we rely on, so a changed shape fails as
 an unreadable response instead of syncing zeros. Money arrives as decimal strings.
@@ -136,7 +137,8 @@ class Empty(_In):
 
 # --- request bodies ------------------------------------------------------------------------------
 
-MAX_QUANTITY = 99_999  # the inventory API refuses more (tiktok.md B3)
+# The inventory API refuses more (docs/platforms/tiktok.md#endpoints-and-batch-limits).
+MAX_QUANTITY = 99_999
 
 
 def inventory_body(quantities: list[tuple[str, int]]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""TikTok Shop 202309 request and webhook signatures (tiktok.md B1, B4; vectors V-T1..V-T5)."""
+"""TikTok Shop 202309 request and webhook signatures (docs/platforms/tiktok.md#signing,
+docs/platforms/tiktok.md#webhooks; vectors V-T1..V-T5 in docs/platforms/tiktok.md#test-vectors)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TikTok Shop's order and product statuses in StoreSync's words (SPEC §1 table; tiktok.md B3)."""
+"""TikTok Shop's order and product statuses in StoreSync's words
+(docs/platforms/tiktok.md#order-statuses)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TikTok Shop webhooks: signature check and parsing into a neutral WebhookEvent (tiktok.md B4).
+"""TikTok Shop webhooks: signature check and parsing into a neutral WebhookEvent
+(docs/platforms/tiktok.md#webhooks).
 
 The signature has no timestamp (no replay protection) and the URL is not signed; dedupe on the
 event id, which is `tts_notification_id` (stable across TikTok's retries), or a content hash when
