@@ -221,3 +221,22 @@ def test_unknown_refresh_token_is_36004005(api: Api) -> None:
 def test_control_api_shop_tokens_refresh_like_oauth_ones(api: Api) -> None:
     shop = api.new_shop()
     assert token_refresh(api, shop.refresh_token)["code"] == 0
+
+
+def test_a_revoked_refresh_token_is_refused_as_a_missing_auth_record(api: Api) -> None:
+    shop = api.new_shop()
+    data = authorize(api, shop.shop_id)
+    faults = {"revoked_tokens": [data["access_token"], data["refresh_token"]]}
+    api.http.put("/_sim/faults", json=faults).raise_for_status()
+    refused = token_refresh(api, data["refresh_token"])
+    assert (refused["code"], refused["message"]) == (36004005, "can not find related auth record")
+    api.http.put("/_sim/faults", json={"revoked_tokens": []}).raise_for_status()
+    # Refused, not spent: the same refresh token still works once the revocation is lifted.
+    assert token_refresh(api, data["refresh_token"])["code"] == 0
+
+
+def test_a_revoked_access_token_alone_still_refreshes(api: Api) -> None:
+    shop = api.new_shop()
+    data = authorize(api, shop.shop_id)
+    api.http.put("/_sim/faults", json={"revoked_tokens": [data["access_token"]]}).raise_for_status()
+    assert token_refresh(api, data["refresh_token"])["code"] == 0

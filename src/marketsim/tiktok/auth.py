@@ -119,7 +119,11 @@ def router(sim: TikTokSim) -> APIRouter:
     async def token_refresh(request: Request) -> JSONResponse:
         caller = await sim.gateway.admit(request, TOKEN_ROUTE)
         check_app(caller.query, "refresh_token")
-        pair = sim.tokens.refresh(caller.query.get("refresh_token", ""))
+        refresh_token = caller.query.get("refresh_token", "")
+        if sim.ctx.faults.is_revoked(refresh_token):
+            # A withdrawn grant leaves no auth record to refresh from: the platform refuses it.
+            raise errors.TikTokError(errors.AUTH_RECORD_NOT_FOUND)
+        pair = sim.tokens.refresh(refresh_token)
         return sim.ok(request, token_data(pair))
 
     @api.get("/authorization/202309/shops")
