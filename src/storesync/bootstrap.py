@@ -30,7 +30,6 @@ from storesync.marketplaces.tiktok.config import TikTokAppConfig
 from storesync.observability.health import HealthCheck
 from storesync.order import tasks as _order_tasks
 from storesync.reconcile import tasks as _reconcile_tasks
-from storesync.resilience.events import history_recorder
 from storesync.resilience.service import Resilience, build_resilience
 from storesync.shop import tasks as _shop_tasks
 from storesync.shop.clients import ShopClients
@@ -135,7 +134,7 @@ def build_container(settings: Settings | None = None) -> Container:
     session_factory = make_session_factory(engine)
     redis = _redis(settings)
     # In memory on the embedded default; in Redis when configured, shared by every process.
-    resilience = build_resilience(settings, redis, [history_recorder(session_factory)])
+    resilience = build_resilience(settings, redis, records=session_factory)
     clients = ShopClients(
         build=lambda platform, creds, on_tokens: build_client(settings, platform, creds, on_tokens),
         cipher=TokenCipher(settings.ensure_secret_key()),

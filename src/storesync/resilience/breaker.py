@@ -17,6 +17,13 @@ failure). The window is time-based, split into buckets, so it costs a few number
 
 The transition functions here are pure (state, now, policy) → (new state, result); `Breakers`
 runs them against the shared state and tells listeners about every transition.
+
+One breaker per key across every process: the state lives in Redis when scaled out and every
+call's admission reads it, so an opening seen by one worker refuses the next call of all others.
+Redis is the fast path, the database's transition record (`breaker_events`) the truth: when a
+breaker's state is missing from Redis (restarted, flushed) it is rebuilt from its last recorded
+transition before the call is admitted, and while Redis does not answer at all the recorded state
+still refuses calls to a breaker that is open (`recall`, cached for a second per process).
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ class State(enum.StrEnum):
 REFUSING = frozenset({State.OPEN, State.FORCED_OPEN})
 # A breaker nobody used for a week is closed by any measure; a forced-open one never expires.
 IDLE_TTL_S = 7 * 24 * 3600
+RECALL_CACHE_S = 1.0  # while Redis is down, the recorded state is read once a second per key
 
 
 class Outcome(enum.Enum):
@@ -244,9 +252,28 @@ def force_open(st: BreakerState, now: float, actor: str, reason: str) -> Breaker
     return _moved(st, State.FORCED_OPEN, now, reason, actor)
 
 
+def rebuilt(
+    to_state: State, at: float, reason: str, actor: str, now: float, policy: BreakerPolicy
+) -> BreakerState:
+    """The state a breaker is in after its last recorded transition (to `to_state` at `at`).
+
+    What the record does not hold starts afresh: the failure window is empty, and a half-open
+    breaker's probe round starts again now (its probes' answers were in the lost state).
+    """
+    if to_state is State.OPEN:
+        return BreakerState(State.OPEN, at, at + policy.open_s, reason=reason, actor=actor)
+    if to_state is State.FORCED_OPEN:
+        return BreakerState(State.FORCED_OPEN, at, reason=reason, actor=actor)
+    if to_state is State.HALF_OPEN:
+        return BreakerState(State.HALF_OPEN, at, probe_round_at=now, reason=reason, actor=actor)
+    return BreakerState(State.CLOSED, at, ramp_started_at=at, reason=reason, actor=actor)
+
+
 # --- the shared breakers ------------------------------------------------------------------------
 
 Listener = Callable[[Transition], None]
+# The last recorded transition of a breaker as the state it left, or None if it has none.
+Recall = Callable[[str], BreakerState | None]
 
 
 @dataclass(frozen=True)
@@ -276,6 +303,8 @@ class Breakers:
     policy: BreakerPolicy = field(default_factory=BreakerPolicy)
     clock: Callable[[], float] = time.time  # wall time: compared across processes
     listeners: list[Listener] = field(default_factory=list)
+    recall: Recall | None = None  # the database's record; None: memory state is the truth
+    _recalled: dict[str, tuple[float, BreakerState | None]] = field(default_factory=dict)
 
     def _key(self, key: str) -> str:
         return f"breaker:{key}"
@@ -284,6 +313,8 @@ class Breakers:
         now = self.clock()
         try:
             doc = self.state.get(self._key(key))
+            if doc is None and self.recall is not None:
+                doc = self._rebuild(key)
             if doc is None or doc.get("state") == State.CLOSED.value:
                 # The common case costs one read: nothing changes when a closed breaker admits.
                 st = BreakerState.from_doc(doc)
@@ -300,9 +331,47 @@ class Breakers:
             admission, transition = self.state.update(self._key(key), step, IDLE_TTL_S)
         except StateUnavailableError as exc:
             log.warning("breaker_state_unavailable", breaker=key, error=str(exc))
-            return ALLOW  # fail open: a Redis outage must not stop sync
+            # A Redis outage must not stop sync, nor reopen a platform the record says is down.
+            return self._recorded_admission(key, now)
         self._notify(transition)
         return admission
+
+    def _rebuild(self, key: str) -> Doc:
+        """Put the recorded state back where Redis lost it; an unrecorded breaker is closed."""
+        st = self._recall(key) or BreakerState()
+
+        def step(doc: Doc | None) -> tuple[Doc | None, Doc]:
+            if doc is not None:
+                return None, doc  # another process rebuilt (or moved) it first
+            return st.to_doc(), st.to_doc()
+
+        rebuilt_doc = self.state.update(self._key(key), step, IDLE_TTL_S)
+        if st.state is not State.CLOSED:
+            log.info("breaker_rebuilt", breaker=key, state=st.state.value)
+        return rebuilt_doc
+
+    def _recall(self, key: str) -> BreakerState | None:
+        assert self.recall is not None
+        try:
+            return self.recall(key)
+        except Exception as exc:
+            # The database is down too: nothing recorded can be read, so nothing refuses.
+            log.warning("breaker_recall_failed", breaker=key, error=type(exc).__name__)
+            return None
+
+    def _recorded_admission(self, key: str, now: float) -> Admission:
+        if self.recall is None:
+            return ALLOW
+        cached = self._recalled.get(key)
+        if cached is None or now - cached[0] >= RECALL_CACHE_S:
+            cached = self._recalled[key] = (now, self._recall(key))
+        st = cached[1]
+        if st is None or st.state not in REFUSING:
+            return ALLOW
+        # Refused while the recorded cool-down lasts (or it was forced open); once it has passed,
+        # calls go out unguarded, as without any record: probes need the shared state.
+        _, admission, _ = admit(st, now, self.policy)
+        return admission if not admission.allowed else ALLOW
 
     def refusing(self, key: str) -> Admission | None:
         """Read-only: the refusal a call would get now, or None (used after a rate-limit wait)."""
@@ -363,7 +432,10 @@ class Breakers:
         return transition
 
     def view(self, key: str) -> BreakerView:
-        return self._view(key, BreakerState.from_doc(self.state.get(self._key(key))))
+        doc = self.state.get(self._key(key))
+        if doc is None and self.recall is not None:
+            doc = self._rebuild(key)
+        return self._view(key, BreakerState.from_doc(doc))
 
     def views(self) -> list[BreakerView]:
         docs = self.state.items("breaker:")

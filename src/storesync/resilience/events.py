@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from storesync.db.engine import unit_of_work
 from storesync.db.models import BreakerEvent
 from storesync.observability import metrics
-from storesync.resilience.breaker import Transition
+from storesync.resilience.breaker import (
+    BreakerPolicy,
+    BreakerState,
+    Recall,
+    State,
+    Transition,
+    rebuilt,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -34,6 +41,27 @@ def history_recorder(session_factory: sessionmaker[Session]) -> Callable[[Transi
             )
 
     return record
+
+
+def recorded_state(
+    session_factory: sessionmaker[Session], policy: BreakerPolicy, clock: Callable[[], float]
+) -> Recall:
+    """The breaker's state after its last recorded transition: the truth Redis is rebuilt from."""
+
+    def recall(key: str) -> BreakerState | None:
+        with unit_of_work(session_factory) as session:
+            row = session.scalar(
+                select(BreakerEvent)
+                .where(BreakerEvent.breaker == key)
+                .order_by(BreakerEvent.id.desc())
+                .limit(1)
+            )
+            if row is None:
+                return None
+            at = row.created_at.timestamp()
+            return rebuilt(State(row.to_state), at, row.reason, row.actor, clock(), policy)
+
+    return recall
 
 
 def observe(transition: Transition) -> None:

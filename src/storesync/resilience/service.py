@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 from storesync.config import Settings
 from storesync.domain.platform import Platform
@@ -24,13 +25,12 @@ from storesync.resilience.breaker import (
     BreakerPolicy,
     Breakers,
     BreakerView,
-    Listener,
     State,
     Transition,
     platform_of,
 )
 from storesync.resilience.client import Guard, ResilientClient
-from storesync.resilience.events import observe
+from storesync.resilience.events import history_recorder, observe, recorded_state
 from storesync.resilience.families import Family
 from storesync.resilience.ratelimit import AdaptivePolicy, Budgets, RateLimiter
 from storesync.resilience.retry import RetryPolicy
@@ -182,8 +182,10 @@ def redis_namespace(database_url: str) -> str:
 
 
 def build_resilience(
-    settings: Settings, redis: Any | None, listeners: list[Listener] | None = None
+    settings: Settings, redis: Any | None, records: sessionmaker[Session] | None = None
 ) -> Resilience:
+    """`records`: where breaker transitions are written (`breaker_events`) and, being the truth,
+    read back from when the shared state lost them."""
     state: SharedState = (
         RedisState(redis, redis_namespace(settings.effective_database_url))
         if redis is not None
@@ -220,5 +222,8 @@ def build_resilience(
             cap_s=settings.retry_cap_s,
         ),
     )
-    breakers.listeners.extend([observe, resilience.on_transition, *(listeners or [])])
+    breakers.listeners.extend([observe, resilience.on_transition])
+    if records is not None:
+        breakers.listeners.append(history_recorder(records))
+        breakers.recall = recorded_state(records, breakers.policy, breakers.clock)
     return resilience
