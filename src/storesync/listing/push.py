@@ -5,12 +5,22 @@ Three short steps, never holding a transaction across a platform call:
 2. push absolute quantities through the client, which batches to the platform's limits;
 3. record what the platform confirmed. A listing whose desired value moved meanwhile stays dirty,
    and the caller enqueues another push: latest value wins, and nothing is lost.
+
+One push per shop runs at a time (the caller's lock), but that lock can be lost (a Redis restart)
+or outlived (a push slower than its TTL), and then two pushes of one shop overlap and may land in
+either order. Each push takes the shop's next sequence number when it plans, and a listing keeps
+the number of the push it last recorded as confirmed: a push confirming after a newer one did
+may have landed after it, so the platform may show the older value — the listing is marked
+unconfirmed (dirty) and pushed again at once instead of waiting for the hourly reconciliation.
+(Two overlapping pushes whose confirmations are processed in the opposite order of their
+landings are not told apart; reconciliation covers that rarer case.)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +28,9 @@ from storesync.db.base import utcnow
 from storesync.db.engine import unit_of_work
 from storesync.db.models import InventoryLevel, Listing, Order, OrderLine, Shop
 from storesync.marketplaces.base import ListingRef, MarketplaceClient, StockUpdate
+from storesync.observability.metrics import push_landed_late_total
+
+log = structlog.get_logger(__name__)
 
 MAX_LISTINGS_PER_RUN = 500  # bounds one job's time; the rest stays dirty for the next run
 
@@ -28,6 +41,7 @@ class PushReport:
     confirmed: int = 0
     failed: int = 0
     still_dirty: int = 0
+    landed_late: int = 0  # confirmed after a newer push of the same listing: pushed again
     error_codes: dict[str, int] = field(default_factory=dict)
 
 
@@ -36,6 +50,7 @@ class _Planned:
     listing_id: int
     variant_id: int
     update: StockUpdate
+    seq: int  # the shop's push sequence number this push took
 
 
 def push_shop(
@@ -65,13 +80,18 @@ def push_shop(
             result = by_ref.get(item.update.ref)
             if listing is None or result is None:
                 continue
-            if result.ok:
+            if result.ok and listing.confirmed_seq > item.seq:
+                # A newer push confirmed this listing first; ours may have landed after it.
+                report.landed_late += 1
+                listing.confirmed_qty = None
+            elif result.ok:
                 report.confirmed += 1
                 # An order of this shop imported while we pushed changed the reservations the
                 # written value was computed from: the platform's view is unknown, write again.
                 stale = held_now.get(item.variant_id, 0) != item.update.reserved_here
                 listing.confirmed_qty = None if stale else item.update.available
                 listing.confirmed_at = utcnow()
+                listing.confirmed_seq = item.seq
                 listing.last_error_code = listing.last_error = None
             else:
                 report.failed += 1
@@ -81,11 +101,14 @@ def push_shop(
                 listing.last_error = (result.error.message if result.error else "")[:500]
             listing.dirty = listing.confirmed_qty != listing.desired_qty
             report.still_dirty += int(listing.dirty and result.ok)
+    if report.landed_late:
+        push_landed_late_total.inc(report.landed_late)
+        log.warning("push_landed_late", shop_id=shop_id, listings=report.landed_late)
     return report
 
 
 def _plan(session: Session, shop_id: int) -> list[_Planned]:
-    shop = session.get(Shop, shop_id)
+    shop = session.get(Shop, shop_id, with_for_update=True)
     if shop is None or shop.status != "active":
         return []
     listings = session.scalars(
@@ -97,6 +120,7 @@ def _plan(session: Session, shop_id: int) -> list[_Planned]:
     if not listings:
         return []
     held = _reserved_here(session, shop_id, [listing.variant_id for listing in listings])
+    shop.push_seq += 1  # under the shop row's lock: every overlapping push gets its own number
     return [
         _Planned(
             listing.id,
@@ -106,6 +130,7 @@ def _plan(session: Session, shop_id: int) -> list[_Planned]:
                 available=max(0, listing.desired_qty),
                 reserved_here=held.get(listing.variant_id, 0),
             ),
+            shop.push_seq,
         )
         for listing in listings
     ]

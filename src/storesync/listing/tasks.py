@@ -58,6 +58,8 @@ def _push(db: sessionmaker[Session], clients: ShopClients, shop_id: int) -> Push
         report = push_shop(db, client, shop_id)
         run.count("pushed", report.confirmed)
         run.count("failed", report.failed)
+        if report.landed_late:
+            run.count("landed_late", report.landed_late)
         for code, n in report.error_codes.items():
             run.count(f"error_{code}", n)
     return report

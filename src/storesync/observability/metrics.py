@@ -40,6 +40,11 @@ sync_jobs_failed_total = Counter(
     ["kind"],
     registry=REGISTRY,
 )
+push_landed_late_total = Counter(
+    "storesync_push_landed_late",
+    "Listings whose push was confirmed after a newer push of theirs: pushed again at once.",
+    registry=REGISTRY,
+)
 dead_letters_total = Counter(
     "storesync_dead_letters",
     "Jobs that exhausted their retries or failed for good, by task and error code.",

@@ -33,5 +33,8 @@ class Listing(Base):
     dirty: Mapped[bool] = mapped_column(default=True)
     desired_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
+    # The shop's push sequence number of the push whose write was last recorded as confirmed: a
+    # push confirming with an older number may have landed after it (listing/push.py).
+    confirmed_seq: Mapped[int] = mapped_column(default=0, server_default="0")
     last_error_code: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(String(500))

@@ -37,5 +37,7 @@ class Shop(Base):
     webhook_failures: Mapped[int] = mapped_column(default=0)
     # "normal" or "fast": fast polling while webhooks are quiet but orders still change.
     poll_mode: Mapped[str] = mapped_column(String(8), default="normal")
+    # Taken by every stock push as it plans, under this row's lock (listing/push.py).
+    push_seq: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
