@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from storesync.breaker.resume import resume_shop
 from storesync.breaker.schemas import (
     BreakerActionIn,
     BreakerEventOut,
@@ -18,7 +19,7 @@ from storesync.breaker.schemas import (
 )
 from storesync.db.engine import unit_of_work
 from storesync.db.models import Shop
-from storesync.deps import Db, ResilienceDep, SessionFactory
+from storesync.deps import Db, JobsDep, ResilienceDep, SessionFactory
 from storesync.resilience import events
 from storesync.resilience.service import breaker_key, parse_key, require_known
 
@@ -65,10 +66,18 @@ def get_breaker(key: str, db: Db, resilience: ResilienceDep) -> BreakerOut:
 
 @router.post("/{key}/reset", response_model=TransitionOut, summary="Close it now (by hand)")
 def reset_breaker(
-    key: str, body: BreakerActionIn, factory: SessionFactory, resilience: ResilienceDep
+    key: str,
+    body: BreakerActionIn,
+    factory: SessionFactory,
+    resilience: ResilienceDep,
+    jobs: JobsDep,
 ) -> TransitionOut:
     _known_now(factory, key)
-    return TransitionOut.of(resilience.reset(key, body.actor or API_ACTOR, body.reason))
+    transition = resilience.reset(key, body.actor or API_ACTOR, body.reason)
+    _, shop_id = parse_key(key)
+    if shop_id is not None:
+        resume_shop(jobs, shop_id)
+    return TransitionOut.of(transition)
 
 
 @router.post("/{key}/open", response_model=TransitionOut, summary="Force it open (by hand)")

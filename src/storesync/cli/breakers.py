@@ -20,6 +20,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from storesync.bootstrap import Container, build_container
+from storesync.breaker.resume import resume_shop
 from storesync.breaker.schemas import BreakerOut, TransitionOut
 from storesync.cli.common import console, settings_or_exit
 from storesync.db.engine import unit_of_work
@@ -119,7 +120,6 @@ def list_cmd(url: str | None = UrlOpt) -> None:
 
 
 def _direct_list(container: Container) -> list[dict[str, Any]]:
-    assert container.resilience is not None
     with unit_of_work(container.session_factory) as session:
         shops = {breaker_key(s.platform, s.id): s.name for s in session.scalars(select(Shop))}
     views = container.resilience.views(list(shops))
@@ -163,11 +163,13 @@ def _act(
         if api is not None:
             done = api.request("POST", f"/{name}/{action}", json={"reason": reason, "actor": who})
         else:
-            assert container.resilience is not None
             change = (
                 container.resilience.reset if action == "reset" else container.resilience.force_open
             )
             done = TransitionOut.of(change(name, who, reason)).model_dump(mode="json")
+            _, shop_id = parse_key(name)
+            if action == "reset" and shop_id is not None:
+                resume_shop(container.jobs, shop_id)  # the workers run its deferred work now
     console.print(
         f"{done['key']}: {_state(done['from_state'])} → {_state(done['to_state'])} "
         f"by {done['actor']} ({done['reason']})"
