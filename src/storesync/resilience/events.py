@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storesync.db.engine import unit_of_work
-from storesync.db.models import BreakerEvent
+from storesync.db.models import BreakerEvent, RateLimitReduction
 from storesync.observability import metrics
 from storesync.resilience.breaker import (
     BreakerPolicy,
@@ -22,6 +22,7 @@ from storesync.resilience.breaker import (
     Transition,
     rebuilt,
 )
+from storesync.resilience.state import Doc
 
 log = structlog.get_logger(__name__)
 
@@ -88,3 +89,40 @@ def history(session: Session, key: str, limit: int = 100) -> list[BreakerEvent]:
             .limit(limit)
         )
     )
+
+
+# --- rate-limit reductions ------------------------------------------------------------------
+
+
+def reduction_recorder(session_factory: sessionmaker[Session]) -> Callable[[str, str, Doc], None]:
+    """Keep the latest reduction per shop and family: the truth after Redis loses its copy."""
+
+    def record(scope: str, family: str, doc: Doc) -> None:
+        at = datetime.fromtimestamp(float(doc["at"]), UTC)
+        with unit_of_work(session_factory) as session:
+            row = session.scalar(
+                select(RateLimitReduction)
+                .where(RateLimitReduction.scope == scope, RateLimitReduction.family == family)
+                .with_for_update()
+            )
+            if row is None:
+                session.add(
+                    RateLimitReduction(scope=scope, family=family, factor=doc["factor"], at=at)
+                )
+            elif at >= row.at:
+                row.factor, row.at = float(doc["factor"]), at
+
+    return record
+
+
+def recorded_reduction(session_factory: sessionmaker[Session]) -> Callable[[str, str], Doc | None]:
+    def recall(scope: str, family: str) -> Doc | None:
+        with unit_of_work(session_factory) as session:
+            row = session.scalar(
+                select(RateLimitReduction).where(
+                    RateLimitReduction.scope == scope, RateLimitReduction.family == family
+                )
+            )
+            return None if row is None else {"factor": row.factor, "at": row.at.timestamp()}
+
+    return recall

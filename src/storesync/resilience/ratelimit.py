@@ -12,6 +12,10 @@ The rate is passed on every check, which is what makes it adaptive without new b
 - **Ramp**: after a breaker closes, traffic comes back at 10 → 25 → 50 → 100 % (breaker.py).
 - **Waiting**: a call blocks while the wait stays under `max_wait_s` (2 s); beyond that it raises
   `BudgetExhaustedError(retry_after=…)` and the job waits in the queue instead of a thread.
+- **Recorded**: each reduction is also written to the database (`on_lowered`), the truth the
+  shared state is rebuilt from (`recall`) when Redis lost it or does not answer, so a Redis
+  restart does not put a throttled shop back at its full rate. Checked at most every
+  `RECALL_CACHE_S` per key and process, since the budget is consulted on every call.
 
 Default budgets (calls per second per shop and family; `STORESYNC_RATELIMIT_*` to change them):
 Shopee publishes no numbers (every documented `rate_limit` is 0), so 10/s is a conservative
@@ -39,6 +43,11 @@ log = structlog.get_logger(__name__)
 
 FAMILY_DEFAULT_RPS: Mapping[str, float] = {"auth": 2.0, "push": 5.0}
 _GCRA = GCRA()
+RECALL_CACHE_S = 10.0  # one quiet window: a rebuilt reduction is at most one step stale
+
+# (scope, family, {"factor", "at"}) → None: write a reduction down; (scope, family) → doc or None
+OnLowered = Callable[[str, str, Doc], None]
+RecallReduction = Callable[[str, str], Doc | None]
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,8 @@ class RateLimiter:
         max_wait_s: float = 2.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        on_lowered: OnLowered | None = None,
+        recall: RecallReduction | None = None,
     ) -> None:
         self.state = state
         self.budgets = budgets
@@ -114,13 +125,41 @@ class RateLimiter:
         # Wall time, not monotonic: with Redis the timestamps are compared across machines.
         self.clock = clock
         self.sleep = sleep
+        self.on_lowered = on_lowered
+        self.recall = recall
+        self._recalled: dict[str, tuple[float, Doc | None]] = {}
 
     def factor(self, scope: str, family: str) -> float:
+        key = f"adapt:{scope}:{family}"
+        now = self.clock()
         try:
-            doc = self.state.get(f"adapt:{scope}:{family}")
+            doc = self.state.get(key)
+            if doc is None:
+                doc = self._rebuild(key, scope, family, now)
         except StateUnavailableError:
-            return 1.0
-        return factor_at(doc, self.clock(), self.adaptive)
+            doc = self._recorded(key, scope, family, now)
+        return factor_at(doc, now, self.adaptive)
+
+    def _recorded(self, key: str, scope: str, family: str, now: float) -> Doc | None:
+        if self.recall is None:
+            return None
+        cached = self._recalled.get(key)
+        if cached is None or now - cached[0] >= RECALL_CACHE_S:
+            try:
+                doc = self.recall(scope, family)
+            except Exception as exc:
+                log.warning("rate_limit_recall_failed", scope=scope, error=type(exc).__name__)
+                doc = None
+            cached = self._recalled[key] = (now, doc)
+        return cached[1]
+
+    def _rebuild(self, key: str, scope: str, family: str, now: float) -> Doc | None:
+        """A reduction Redis lost (restart) but the database still holds goes back in."""
+        doc = self._recorded(key, scope, family, now)
+        if doc is None or factor_at(doc, now, self.adaptive) >= 1.0:
+            return None  # none recorded, or fully recovered since
+        self.state.update(key, lambda current: (None, None) if current else (doc, None), 3600)
+        return doc
 
     def acquire(
         self, scope: str, platform: str, family: str, weight: int = 1, ramp: float = 1.0
@@ -172,6 +211,13 @@ class RateLimiter:
         if new is not None:
             metrics.rate_limit_throttles_total.labels(platform, family).inc()
             log.info("rate_limit_lowered", scope=scope, family=family, factor=new["factor"])
+            self._recalled.pop(f"adapt:{scope}:{family}", None)
+            if self.on_lowered is not None:
+                try:
+                    self.on_lowered(scope, family, new)
+                except Exception:
+                    # Events fail softly: a lost record costs at most one rebuild after a restart.
+                    log.exception("rate_limit_record_failed", scope=scope, family=family)
 
     def describe(self, scope: str, platform: str, family: str, ramp: float = 1.0) -> dict[str, Any]:
         budget = self.budgets.budget(platform, family)

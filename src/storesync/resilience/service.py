@@ -30,7 +30,13 @@ from storesync.resilience.breaker import (
     platform_of,
 )
 from storesync.resilience.client import Guard, ResilientClient
-from storesync.resilience.events import history_recorder, observe, recorded_state
+from storesync.resilience.events import (
+    history_recorder,
+    observe,
+    recorded_reduction,
+    recorded_state,
+    reduction_recorder,
+)
 from storesync.resilience.families import Family
 from storesync.resilience.ratelimit import AdaptivePolicy, Budgets, RateLimiter
 from storesync.resilience.retry import RetryPolicy
@@ -226,4 +232,6 @@ def build_resilience(
     if records is not None:
         breakers.listeners.append(history_recorder(records))
         breakers.recall = recorded_state(records, breakers.policy, breakers.clock)
+        limiter.on_lowered = reduction_recorder(records)
+        limiter.recall = recorded_reduction(records)
     return resilience

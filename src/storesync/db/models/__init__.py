@@ -4,7 +4,7 @@ from storesync.db.models.catalog import CatalogReview, Product, Variant
 from storesync.db.models.inventory import InventoryLevel, LedgerEntry
 from storesync.db.models.listing import Listing
 from storesync.db.models.order import Order, OrderLine
-from storesync.db.models.resilience import BreakerEvent, DeadLetter
+from storesync.db.models.resilience import BreakerEvent, DeadLetter, RateLimitReduction
 from storesync.db.models.shop import Shop
 from storesync.db.models.sync import SyncCheckpoint, SyncJob, WebhookEvent
 
@@ -18,6 +18,7 @@ __all__ = [
     "Order",
     "OrderLine",
     "Product",
+    "RateLimitReduction",
     "Shop",
     "SyncCheckpoint",
     "SyncJob",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storesync.db.base import Base, utcnow
@@ -45,3 +45,20 @@ class BreakerEvent(Base):
     reason: Mapped[str] = mapped_column(String(500), default="")
     actor: Mapped[str] = mapped_column(String(100), default="system")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RateLimitReduction(Base):
+    """The last time a platform's 429s lowered a shop's rate for an endpoint family, and to what.
+
+    The truth the shared limiter state (Redis) is rebuilt from when it loses it: one row per
+    shop and family, overwritten by each new reduction; recovery is computed from `at`.
+    """
+
+    __tablename__ = "rate_limit_reductions"
+    __table_args__ = (UniqueConstraint("scope", "family"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64))  # the breaker key, e.g. "shopee:12"
+    family: Mapped[str] = mapped_column(String(16))
+    factor: Mapped[float]
+    at: Mapped[datetime]
