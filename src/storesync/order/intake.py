@@ -19,6 +19,7 @@ from storesync.db.models import Shop, SyncCheckpoint
 from storesync.job.records import JobRun
 from storesync.marketplaces.base import MarketplaceClient
 from storesync.order.service import OrderServiceFactory, UpsertResult
+from storesync.shop.clock import on_platform_clock
 
 OVERLAP = timedelta(minutes=5)  # platforms index updates late; re-reading 5 min is cheap
 FIRST_POLL_LOOKBACK = timedelta(days=1)
@@ -92,8 +93,13 @@ def poll_orders(
     now = utcnow()
     with unit_of_work(factory) as session:
         last = checkpoint(session, shop_id)
-    start = since or ((last - OVERLAP) if last else now - FIRST_POLL_LOOKBACK)
-    end = now + FUTURE_SLACK
+        shop = session.get(Shop, shop_id)
+        assert shop is not None
+        start = since or ((last - OVERLAP) if last else now - FIRST_POLL_LOOKBACK)
+        # The window is asked in the platform's update times: on its clock, not ours, so a
+        # platform clock minutes off ours (domain/clock.py) still falls inside the overlap.
+        start = on_platform_clock(shop, start) if since is None else start
+        end = on_platform_clock(shop, now + FUTURE_SLACK)
     refs = list(client.list_orders(start, end))
     run.count("listed", len(refs))
     import_orders(factory, client, orders_for, shop_id, [r.external_id for r in refs], run)

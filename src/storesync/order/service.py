@@ -28,6 +28,7 @@ from storesync.inventory.service import (
     PlatformMove,
 )
 from storesync.marketplaces.base import RemoteOrder
+from storesync.shop.clock import on_our_clock
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class OrderService:
             return UpsertResult(order.id, False, False, Movement.NONE)
         if created:
             self._add_lines(order, remote)
-        self._move_stock(order, decision.movement, remote)
+        self._move_stock(shop, order, decision.movement, remote)
         order.status = remote.status.value
         order.raw_status = remote.raw_status
         order.platform_updated_at = remote.updated_at
@@ -121,9 +122,14 @@ class OrderService:
             )
         self.session.flush()
 
-    def _move_stock(self, order: Order, movement: Movement, remote: RemoteOrder) -> None:
+    def _move_stock(
+        self, shop: Shop, order: Order, movement: Movement, remote: RemoteOrder
+    ) -> None:
         if movement is Movement.NONE:
             return
+        # Compared with when we wrote (our clock) below: the platform's times on our clock.
+        created_at = on_our_clock(shop, remote.created_at)
+        updated_at = on_our_clock(shop, remote.updated_at)
         lines = self.session.scalars(
             select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.variant_id)
         ).all()
@@ -133,7 +139,7 @@ class OrderService:
             if line.variant_id is None:
                 continue
             if movement in (Movement.RESERVE, Movement.RESERVE_AND_SHIP):
-                taken = _moved(order, line, -line.quantity, remote.created_at)
+                taken = _moved(order, line, -line.quantity, created_at)
                 held = self.inventory.reserve(line.variant_id, line.quantity, taken)
                 line.reserved_qty, line.oversold_qty = held.reserved, held.oversold
                 line.holds_stock = True
@@ -147,10 +153,10 @@ class OrderService:
                 # still counted these units as reserved here, so on Shopee it over-stated stock
                 # by them; a ship changes no desired quantity, so nothing else would re-push.
                 self.inventory.unconfirm_pushed_since(
-                    order.shop_id, line.variant_id, remote.updated_at - PLATFORM_CLOCK_SLACK
+                    order.shop_id, line.variant_id, updated_at - PLATFORM_CLOCK_SLACK
                 )
             elif movement is Movement.RELEASE:
-                given = _moved(order, line, line.quantity, remote.updated_at)
+                given = _moved(order, line, line.quantity, updated_at)
                 self.inventory.release(line.variant_id, held, given)
                 line.holds_stock = False
 

@@ -24,6 +24,7 @@ from storesync.db.models import Shop
 from storesync.domain.platform import Platform
 from storesync.marketplaces.base import EventKind, MarketplaceClient, WebhookEvent
 from storesync.observability.metrics import poll_mode_changes_total
+from storesync.shop.clock import note_platform_time
 from storesync.shop.lifecycle import note_authorization_expiring
 
 log = structlog.get_logger(__name__)
@@ -103,6 +104,9 @@ def on_verified(session: Session, platform: Platform, event: WebhookEvent) -> No
     shop_id = shop_id_for(session, platform, event.external_shop_id)
     if shop_id is not None:
         record_verified(session, shop_id, now)
+        shop = session.get(Shop, shop_id)
+        if shop is not None and event.occurred_at is not None:
+            note_platform_time(shop, event.occurred_at, now)
     if event.kind is EventKind.AUTH_EXPIRING:
         _note_expiring(session, platform, event, shop_id, now)
 

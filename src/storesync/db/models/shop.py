@@ -39,5 +39,9 @@ class Shop(Base):
     poll_mode: Mapped[str] = mapped_column(String(8), default="normal")
     # Taken by every stock push as it plans, under this row's lock (listing/push.py).
     push_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    # How far the platform's clock is ahead of ours (ms), and when we last learnt it
+    # (domain/clock.py): orders' platform times are compared with our writes' times.
+    clock_offset_ms: Mapped[int | None]
+    clock_offset_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
