@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 # The task modules: importing them registers their `@task`s, which the worker then binds.
 from storesync.catalog import tasks as _catalog_tasks
 from storesync.config import Settings, get_settings
-from storesync.db.engine import make_engine, make_session_factory
+from storesync.db.engine import make_engine, make_read_session_factory, make_session_factory
 from storesync.deadletter.middleware import DeadLetterMiddleware
 from storesync.deps import RequestDeps
 from storesync.domain.platform import Platform
@@ -134,7 +134,9 @@ def build_container(settings: Settings | None = None) -> Container:
     session_factory = make_session_factory(engine)
     redis = _redis(settings)
     # In memory on the embedded default; in Redis when configured, shared by every process.
-    resilience = build_resilience(settings, redis, records=session_factory)
+    resilience = build_resilience(
+        settings, redis, records=session_factory, reads=make_read_session_factory(engine)
+    )
     clients = ShopClients(
         build=lambda platform, creds, on_tokens: build_client(settings, platform, creds, on_tokens),
         cipher=TokenCipher(settings.ensure_secret_key()),

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+READ_ONLY = "storesync_read_only"  # an execution option: begin without the SQLite write lock
+
 
 def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
@@ -46,13 +48,24 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, **kwargs: Any) -> Engine:
         # IMMEDIATE takes the write lock up front. A deferred transaction that reads, then writes,
         # fails at once with "database is locked" when another writer committed in between (busy
         # timeout does not help there); a read-modify-write of stock must never hit that.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only sessions (`make_read_session_factory`) begin deferred: WAL lets them read
+        # beside a writer instead of queueing behind it.
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that only read. On SQLite they do not take the write lock, so a read made while
+    this thread's own request transaction holds it (a breaker's record, consulted during a
+    platform call) does not wait out the busy timeout behind itself. Nothing they do is written.
+    """
+    return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
 @contextmanager

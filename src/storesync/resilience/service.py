@@ -188,10 +188,14 @@ def redis_namespace(database_url: str) -> str:
 
 
 def build_resilience(
-    settings: Settings, redis: Any | None, records: sessionmaker[Session] | None = None
+    settings: Settings,
+    redis: Any | None,
+    records: sessionmaker[Session] | None = None,
+    reads: sessionmaker[Session] | None = None,
 ) -> Resilience:
-    """`records`: where breaker transitions are written (`breaker_events`) and, being the truth,
-    read back from when the shared state lost them."""
+    """`records`: where breaker transitions and rate reductions are written; being the truth,
+    they are read back (through the read-only `reads`, default `records`) when the shared state
+    lost them."""
     state: SharedState = (
         RedisState(redis, redis_namespace(settings.effective_database_url))
         if redis is not None
@@ -230,8 +234,9 @@ def build_resilience(
     )
     breakers.listeners.extend([observe, resilience.on_transition])
     if records is not None:
+        reads = reads or records
         breakers.listeners.append(history_recorder(records))
-        breakers.recall = recorded_state(records, breakers.policy, breakers.clock)
+        breakers.recall = recorded_state(reads, breakers.policy, breakers.clock)
         limiter.on_lowered = reduction_recorder(records)
-        limiter.recall = recorded_reduction(records)
+        limiter.recall = recorded_reduction(reads)
     return resilience
