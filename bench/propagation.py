@@ -26,9 +26,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from storesync.demo.procs import free_port
 from storesync.demo.runner import DemoOptions, DemoRun
-from storesync.demo.stack import AppCredentials, SimLauncher, process_sim
+from storesync.demo.stack import SimLauncher, process_sim
+from storesync.testing.ports import free_port
+from storesync.testing.sims import AppCredentials
 
 
 class ThreadSim:

@@ -21,6 +21,8 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, text
 
+from storesync.testing import waiting
+
 PG_ADMIN_URL = os.environ.get(
     "STORESYNC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -46,17 +48,8 @@ REDIS_START = [
 
 
 def wait_until(predicate: Callable[[], Any], timeout_s: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            value = predicate()
-        except Exception:  # a service still starting answers with errors
-            value = None
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout_s:.0f} s waiting for {what}")
-        time.sleep(0.1)
+    # A service still starting answers with errors: they count as "not yet".
+    return waiting.wait_until(predicate, timeout_s, what, interval_s=0.1, ignore=(Exception,))
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------------

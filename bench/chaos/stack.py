@@ -8,7 +8,6 @@ import base64
 import functools
 import random
 import secrets
-import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,17 +16,13 @@ from typing import Any
 import httpx
 
 from bench.chaos.services import Procs, http_ok, wait_until
+from storesync.testing.oauth import connect_shop
+from storesync.testing.ports import free_port
+from storesync.testing.sims import PLATFORMS, AppCredentials, simulator_args
 
-PARTNER_ID, PARTNER_KEY = 2001887, "chaos-partner-key"
-APP_KEY, APP_SECRET = "chaos-app", "chaos-app-secret"
+CREDENTIALS = AppCredentials(2001887, "chaos-partner-key", "chaos-app", "chaos-app-secret")
 SIM_TIME_FACTOR = "0.1"  # webhook retries and delays 10x faster (TikTok's 2 min retry: 12 s)
 WORKERS = ("worker-1", "worker-2")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -69,35 +64,16 @@ class ChaosStack:
     # --- start ---------------------------------------------------------------------------------
 
     def start(self) -> None:
-        for platform in ("shopee", "tiktok"):
+        for platform in PLATFORMS:
             port = free_port()
             self.sim_urls[platform] = f"http://127.0.0.1:{port}"
-            keys = (
-                ["--partner-id", str(PARTNER_ID), "--partner-key", PARTNER_KEY]
-                if platform == "shopee"
-                else ["--app-key", APP_KEY, "--app-secret", APP_SECRET]
-            )
-            self.procs.start(
-                platform,
-                [
-                    "-m",
-                    "marketsim.cli",
-                    platform,
-                    "--port",
-                    str(port),
-                    *keys,
-                    "--webhook-url",
-                    f"{self.url}/webhooks/{platform}",
-                    "--seed",
-                    str(self.options.seed),
-                    "--time-factor",
-                    SIM_TIME_FACTOR,
-                ],
-            )
+            hook = f"{self.url}/webhooks/{platform}"
+            extra = ("--seed", str(self.options.seed), "--time-factor", SIM_TIME_FACTOR)
+            self.procs.start(platform, simulator_args(platform, port, CREDENTIALS, hook, *extra))
             self.sim[platform] = httpx.Client(base_url=self.sim_urls[platform], timeout=15)
         self.procs.env = self.env()
         self.procs.start("serve", ["-m", "storesync.cli", "serve"])
-        for platform in ("shopee", "tiktok"):
+        for platform in PLATFORMS:
             health = f"{self.sim_urls[platform]}/_sim/health"
             wait_until(functools.partial(http_ok, health), 30, f"the {platform} simulator")
         wait_until(lambda: http_ok(f"{self.url}/api/health"), 60, "storesync serve")
@@ -127,13 +103,7 @@ class ChaosStack:
             "STORESYNC_RECONCILE_INTERVAL_S": "0",
             "STORESYNC_LOG_FORMAT": "json",
             "STORESYNC_LOG_LEVEL": "INFO",
-            "STORESYNC_SHOPEE_PARTNER_ID": str(PARTNER_ID),
-            "STORESYNC_SHOPEE_PARTNER_KEY": PARTNER_KEY,
-            "STORESYNC_SHOPEE_BASE_URL": self.sim_urls["shopee"],
-            "STORESYNC_TIKTOK_APP_KEY": APP_KEY,
-            "STORESYNC_TIKTOK_APP_SECRET": APP_SECRET,
-            "STORESYNC_TIKTOK_BASE_URL": self.sim_urls["tiktok"],
-            "STORESYNC_TIKTOK_AUTH_URL": self.sim_urls["tiktok"],
+            **CREDENTIALS.environment(self.sim_urls["shopee"], self.sim_urls["tiktok"]),
             # Every process writes its counters here; the run adds them up at the end.
             "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
         }
@@ -146,16 +116,7 @@ class ChaosStack:
         created = _ok(sim.post("/_sim/shops", json={"name": name}))
         external_id = str(created["shop_id"])
         _ok(sim.post("/_sim/products", json={"shop_id": external_id, "products": catalog}))
-        url = _ok(self.api.post("/api/v1/shops/connect", json={"platform": platform}))[
-            "authorization_url"
-        ]
-        with httpx.Client(timeout=30, follow_redirects=True) as browser:
-            consent = browser.get(f"{url}&shop_id={external_id}")
-        if consent.status_code != 200:
-            raise RuntimeError(f"connecting {platform} failed: {consent.text[:300]}")
-        shop_id = next(
-            s["id"] for s in _ok(self.api.get("/api/v1/shops")) if s["external_id"] == external_id
-        )
+        shop_id = int(connect_shop(self.api, platform, external_id)["id"])
         shop = Shop(shop_id, platform, external_id)
         self.shops.append(shop)
         # Imports one at a time: the first seeds the master catalog, the next ones link to it.

@@ -268,12 +268,3 @@ def receiver() -> Iterator[Receiver]:
     hooks = Receiver()
     yield hooks
     hooks.close()
-
-
-def wait_until(predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()

@@ -16,8 +16,9 @@ from storesync.marketplaces.base import (
     PriceUpdate,
     StockUpdate,
 )
+from storesync.testing.waiting import wait_until
 
-from .conftest import Receiver, Sim, wait_until
+from .conftest import Receiver, Sim
 
 PRODUCTS = [
     {"name": "Plain mug", "variants": [{"sku": "MUG-1", "price": 10.5, "stock": 7}]},
@@ -209,7 +210,7 @@ def test_lost_pushes_are_fetched_and_confirmed(sim: Sim) -> None:
         app.confirm_lost_events("anything")
         return
 
-    assert wait_until(lambda: bool(app.fetch_lost_events().events))
+    wait_until(lambda: app.fetch_lost_events().events, 10, "the lost push to be kept")
     batch = app.fetch_lost_events()
     [event] = batch.events
     assert event.kind is EventKind.ORDER_STATUS

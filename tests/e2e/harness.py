@@ -8,10 +8,7 @@ waits a test needs. Everything listens on loopback ports chosen by the OS.
 from __future__ import annotations
 
 import dataclasses
-import socket
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,9 +23,14 @@ from storesync.api.app import create_app
 from storesync.bootstrap import build_container
 from storesync.config import Settings
 from storesync.db.migrate import upgrade
+from storesync.testing.oauth import connect_shop
+from storesync.testing.ports import free_port
+from storesync.testing.sims import AppCredentials
+from storesync.testing.waiting import wait_until as wait_for
 
 PARTNER_ID, PARTNER_KEY = 2001887, "e2e-partner-key"
 APP_KEY, APP_SECRET = "e2e-app", "e2e-app-secret"
+CREDENTIALS = AppCredentials(PARTNER_ID, PARTNER_KEY, APP_KEY, APP_SECRET)
 
 
 class AppServer:
@@ -47,23 +49,6 @@ class AppServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=15)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(predicate: Callable[[], Any], timeout_s: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.05)
 
 
 @dataclass
@@ -113,13 +98,7 @@ class Stack:
             database_url=self.database_url,
             port=port,
             public_url=self.url,
-            shopee_partner_id=PARTNER_ID,
-            shopee_partner_key=PARTNER_KEY,
-            shopee_base_url=self.shopee.server.url,
-            tiktok_app_key=APP_KEY,
-            tiktok_app_secret=APP_SECRET,
-            tiktok_base_url=self.tiktok.server.url,
-            tiktok_auth_url=self.tiktok.server.url,
+            **CREDENTIALS.settings(self.shopee.server.url, self.tiktok.server.url),
             **({"sweep_interval_s": 1.0, "poll_interval_s": 2.0} | self.overrides),
         )
         upgrade(self.settings.effective_database_url)
@@ -152,17 +131,7 @@ class Stack:
     def connect(self, sim: Sim, name: str) -> dict[str, Any]:
         """Create a shop on the simulator, then connect it through StoreSync's real OAuth flow."""
         created = sim.post("/_sim/shops", {"name": name})
-        url = self.api.post("/api/v1/shops/connect", json={"platform": sim.name}).json()[
-            "authorization_url"
-        ]
-        # The consent page approves the named shop at once and redirects to our callback.
-        with httpx.Client(timeout=30, follow_redirects=True) as browser:
-            consent = browser.get(f"{url}&shop_id={created['shop_id']}")
-        assert consent.status_code == 200, consent.text
-        shops = self.api.get("/api/v1/shops").json()
-        return next(s for s in shops if s["external_id"] == str(created["shop_id"])) | {
-            "sim": created
-        }
+        return connect_shop(self.api, sim.name, str(created["shop_id"])) | {"sim": created}
 
     def wait_jobs_done(self, kind: str, count: int) -> None:
         def done() -> bool:

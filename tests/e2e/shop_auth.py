@@ -3,11 +3,10 @@ and reconnect the same simulated shop through StoreSync's real OAuth flow."""
 
 from __future__ import annotations
 
-import httpx
-
 from storesync.db.engine import unit_of_work
 from storesync.db.models import Shop
 from storesync.marketplaces.base import TokenSet
+from storesync.testing.oauth import connect_shop
 from tests.e2e.harness import Sim, Stack
 
 
@@ -26,12 +25,7 @@ def revoke_grant(stack: Stack, sim: Sim, shop_id: int, **faults: object) -> None
 
 
 def reconnect(stack: Stack, sim: Sim, sim_shop_id: str) -> None:
-    url = stack.api.post("/api/v1/shops/connect", json={"platform": sim.name}).json()[
-        "authorization_url"
-    ]
-    with httpx.Client(timeout=30, follow_redirects=True) as browser:
-        consent = browser.get(f"{url}&shop_id={sim_shop_id}")
-    assert consent.status_code == 200, consent.text
+    connect_shop(stack.api, sim.name, sim_shop_id)
 
 
 def shop_row(stack: Stack, shop_id: int) -> dict[str, object]:

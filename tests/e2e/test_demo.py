@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from storesync.demo.procs import free_port
+from storesync.testing.ports import free_port
 
 
 def test_the_demo_keeps_four_shops_in_step_and_reports_it(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,15 +10,11 @@ from pathlib import Path
 
 import httpx
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from storesync.testing.ports import free_port
 
 
 def test_serve_migrates_the_embedded_database_and_reports_healthy(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "STORESYNC_DATA_DIR": str(tmp_path), "STORESYNC_PORT": str(port)}
     env.pop("STORESYNC_DATABASE_URL", None)
     proc = subprocess.Popen(

@@ -5,9 +5,6 @@ converge on one master catalog with every shop linked, never fail or dead-letter
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -17,40 +14,17 @@ from storesync.catalog.importing import import_catalog
 from storesync.db.engine import unit_of_work
 from storesync.db.models import Listing, SyncJob, Variant
 from storesync.job.records import run_job
-from storesync.marketplaces.base import ListingRef, ListingStatus, RemoteProduct, RemoteVariant
-from tests.integration.conftest import make_shop
+from storesync.testing.fakes import FakeClient
+from tests.seeds import make_shop, remote_product
 
 SHOPS = 4
 SKUS = [f"TEE-{size}" for size in ("S", "M", "L", "XL")] + ["MUG", "CAP"]
 
 
-class CatalogClient:
+def catalog_client(shop: int, together: threading.Barrier) -> FakeClient:
     """A shop listing the same SKUs as every other; all shops finish reading at one moment."""
-
-    def __init__(self, shop: int, together: threading.Barrier) -> None:
-        self.shop = shop
-        self.together = together
-
-    def list_products(self, updated_since: datetime | None = None) -> Iterator[RemoteProduct]:
-        self.together.wait(timeout=30)
-        for n, sku in enumerate(SKUS):
-            item = f"{self.shop}{n:03d}"
-            variant = RemoteVariant(
-                ref=ListingRef(item, f"{item}-1"),
-                sku=sku,
-                price=Decimal("12.00"),
-                currency="SGD",
-                available=5,
-                reserved=0,
-            )
-            yield RemoteProduct(
-                item,
-                sku,
-                ListingStatus.ACTIVE,
-                "NORMAL",
-                datetime(2026, 12, 1, tzinfo=UTC),
-                (variant,),
-            )
+    products = [remote_product(sku, f"{shop}{n:03d}", (sku, 5, 0)) for n, sku in enumerate(SKUS)]
+    return FakeClient(products=products).during("list_products", lambda: together.wait(30))
 
 
 @pytest.fixture
@@ -68,8 +42,8 @@ def test_four_shops_importing_at_once_share_one_master_catalog(
     def run(index: int, shop_id: int) -> None:
         try:
             with run_job(factory, "import", shop_id) as job:
-                client = CatalogClient(index, together)
-                import_catalog(factory, client, shop_id, job, on_dirty_shop=lambda *_: None)  # type: ignore[arg-type]
+                client = catalog_client(index, together)
+                import_catalog(factory, client, shop_id, job, on_dirty_shop=lambda *_: None)
         except BaseException as exc:
             failures.append(exc)
 

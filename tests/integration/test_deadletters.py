@@ -1,14 +1,14 @@
 """Work the queue gives up on is kept whole as a dead letter, and replays through the normal path.
 
-A real Dramatiq worker (in-memory broker, as on the embedded default) runs a few test tasks
-against SQLite and PostgreSQL; the dead-letter middleware is the one `build_container` installs.
+A few test tasks run against SQLite and PostgreSQL on the in-memory broker of the embedded
+default, drained inline (`storesync.testing.drain`: the broker's middleware, queue retries without
+their delays); the dead-letter middleware is the one `build_container` installs.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from storesync.deadletter.middleware import DeadLetterMiddleware
 from storesync.errors import PlatformAPIError, SyncConflictError, ValidationError
 from storesync.observability.context import correlation_id
 from storesync.observability.metrics import REGISTRY
-from storesync.worker.broker import start_worker
+from storesync.testing.drain import drain
 from storesync.worker.registry import TASKS, task
 
 
@@ -70,13 +70,7 @@ def container(database_url: str, tmp_path: Path) -> Iterator[Container]:
     Cause.broken.set()
     Cause.done.clear()
     built = build_container(Settings(data_dir=tmp_path, database_url=database_url))
-    assert built.broker is not None
-    for name in TEST_TASKS:
-        # Milliseconds instead of the production 1 s..5 min, so retries finish inside the test.
-        built.broker.get_actor(name).options.update(min_backoff=5, max_backoff=20)
-    worker = start_worker(built.broker, threads=2)
     yield built
-    worker.stop(timeout=10_000)
     built.close()
 
 
@@ -95,13 +89,15 @@ def _send(container: Container, name: str, cid: str, **kwargs: Any) -> None:
         correlation_id.reset(token)
 
 
-def _wait(predicate: Callable[[], Any], what: str, timeout_s: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-    return value
+def _run(container: Container) -> None:
+    """Every queued job, with its retries, until the queues are empty."""
+    drain(container.broker)
+
+
+def _kept(container: Container, cid: str) -> DeadLetter:
+    letter = _letter(container, cid)
+    assert letter is not None, f"no dead letter for {cid}"
+    return letter
 
 
 def _letter(container: Container, cid: str) -> DeadLetter | None:
@@ -120,7 +116,8 @@ def test_retryable_failure_is_kept_after_its_retries_with_code_payload_and_corre
         "storesync_dead_letters_total", task="dl_test_platform", code="PLATFORM_API_ERROR"
     )
     _send(container, "dl_test_platform", "cid-retryable-0001", order="A-1")
-    letter = _wait(lambda: _letter(container, "cid-retryable-0001"), "the dead letter")
+    _run(container)
+    letter = _kept(container, "cid-retryable-0001")
     assert (letter.task, letter.queue, letter.status) == ("dl_test_platform", "default", "dead")
     assert letter.error_code == "PLATFORM_API_ERROR"
     assert "503" in letter.error_message
@@ -142,10 +139,11 @@ def test_non_retryable_failure_is_kept_after_one_attempt_with_its_shop(
         shop_id = shop.id
     _send(container, "dl_test_rejected", "cid-rejected-0001", sku="TOTE", shop_id=shop_id)
     _send(container, "dl_test_rejected", "cid-rejected-0002", sku="TOTE", shop_id=999_999)
-    letter = _wait(lambda: _letter(container, "cid-rejected-0001"), "the dead letter")
+    _run(container)
+    letter = _kept(container, "cid-rejected-0001")
     assert (letter.error_code, letter.attempts, letter.shop_id) == ("VALIDATION_ERROR", 1, shop_id)
     # A shop id that does not exist is not trusted into the foreign key: the letter still lands.
-    unknown = _wait(lambda: _letter(container, "cid-rejected-0002"), "the second dead letter")
+    unknown = _kept(container, "cid-rejected-0002")
     assert unknown.shop_id is None
     assert service.kwargs_of(unknown) == {"sku": "TOTE", "shop_id": 999_999}
 
@@ -154,7 +152,8 @@ def test_an_exception_outside_the_taxonomy_is_kept_as_an_internal_error(
     container: Container,
 ) -> None:
     _send(container, "dl_test_bug", "cid-bug-00000001")
-    letter = _wait(lambda: _letter(container, "cid-bug-00000001"), "the dead letter")
+    _run(container)
+    letter = _kept(container, "cid-bug-00000001")
     assert (letter.error_code, letter.attempts) == ("INTERNAL_ERROR", 1)
     assert letter.error_message.startswith("KeyError")
 
@@ -164,15 +163,11 @@ def test_periodic_work_is_counted_but_not_kept(container: Container) -> None:
         "storesync_dead_letters_total", task="dl_test_periodic", code="PLATFORM_API_ERROR"
     )
     _send(container, "dl_test_periodic", "cid-periodic-0001")
-    _wait(
-        lambda: (
-            _metric(
-                "storesync_dead_letters_total", task="dl_test_periodic", code="PLATFORM_API_ERROR"
-            )
-            > before
-        ),
-        "the counter",
+    _run(container)
+    after = _metric(
+        "storesync_dead_letters_total", task="dl_test_periodic", code="PLATFORM_API_ERROR"
     )
+    assert after == before + 1
     assert _letter(container, "cid-periodic-0001") is None
 
 
@@ -180,12 +175,14 @@ def test_replay_runs_the_same_task_again_and_succeeds_once_the_cause_is_gone(
     container: Container,
 ) -> None:
     _send(container, "dl_test_rejected", "cid-replay-00001", sku="SHIRT-M")
-    letter = _wait(lambda: _letter(container, "cid-replay-00001"), "the dead letter")
+    _run(container)
+    letter = _kept(container, "cid-replay-00001")
     Cause.broken.clear()
     with unit_of_work(container.session_factory) as session:
         replayed = service.replay(session, container.jobs, letter.id, actor="ops@example")
         assert replayed.status == "replayed"
-    _wait(lambda: "SHIRT-M" in Cause.done, "the replayed task to run")
+    _run(container)
+    assert "SHIRT-M" in Cause.done
     with unit_of_work(container.session_factory) as session:
         row = service.DeadLetterService(session).get(letter.id)
         assert (row.status, row.resolved_by) == ("replayed", "ops@example")
@@ -202,7 +199,8 @@ def test_discard_marks_it_with_who_and_why_and_it_can_no_longer_be_replayed(
     container: Container,
 ) -> None:
     _send(container, "dl_test_rejected", "cid-discard-0001", sku="GONE")
-    letter = _wait(lambda: _letter(container, "cid-discard-0001"), "the dead letter")
+    _run(container)
+    letter = _kept(container, "cid-discard-0001")
     with unit_of_work(container.session_factory) as session:
         service.DeadLetterService(session).discard(letter.id, "ops", "SKU deleted on purpose")
     with unit_of_work(container.session_factory) as session:
@@ -229,7 +227,7 @@ def test_a_failed_dead_letter_write_is_logged_and_the_worker_carries_on(
     keeper.session_factory = make_session_factory(broken)
     with capture_logs() as logs:
         _send(container, "dl_test_rejected", "cid-lost-000001", sku="X")
-        _wait(lambda: any(e["event"] == "dead_letter_write_failed" for e in logs), "the error log")
+        _run(container)
     failed = next(e for e in logs if e["event"] == "dead_letter_write_failed")
     assert (failed["task"], failed["code"], failed["kwargs"]) == (
         "dl_test_rejected",
@@ -238,15 +236,17 @@ def test_a_failed_dead_letter_write_is_logged_and_the_worker_carries_on(
     )
     Cause.broken.clear()
     _send(container, "dl_test_platform", "cid-after-000001", order="B-2")
-    _wait(lambda: "B-2" in Cause.done, "the worker to run the next job")
+    _run(container)
+    assert "B-2" in Cause.done  # the worker carried on to the next job
     broken.dispose()
 
 
 def test_the_api_lists_filters_shows_replays_and_discards(container: Container) -> None:
     _send(container, "dl_test_rejected", "cid-api-00000001", sku="A")
     _send(container, "dl_test_bug", "cid-api-00000002")
-    first = _wait(lambda: _letter(container, "cid-api-00000001"), "the first letter")
-    second = _wait(lambda: _letter(container, "cid-api-00000002"), "the second letter")
+    _run(container)
+    first = _kept(container, "cid-api-00000001")
+    second = _kept(container, "cid-api-00000002")
     api = TestClient(create_app(container))
 
     listed = api.get("/api/v1/deadletters", params={"status": "dead"}).json()
@@ -266,7 +266,8 @@ def test_the_api_lists_filters_shows_replays_and_discards(container: Container) 
     replayed = api.post(f"/api/v1/deadletters/{first.id}/replay", json={"actor": "alice"})
     assert replayed.status_code == 202, replayed.text
     assert (replayed.json()["status"], replayed.json()["resolved_by"]) == ("replayed", "alice")
-    _wait(lambda: "A" in Cause.done, "the replayed task")
+    _run(container)
+    assert "A" in Cause.done
     again = api.post(f"/api/v1/deadletters/{first.id}/replay")
     assert again.status_code == 409
 

@@ -5,7 +5,6 @@ serialises writers and cannot deadlock this way)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -19,17 +18,8 @@ from storesync.inventory.service import InventoryService
 from storesync.marketplaces.base import RemoteOrder
 from storesync.order.intake import import_orders
 from storesync.order.service import OrderService, UpsertResult
-from tests.integration.conftest import make_listing, make_shop, make_variant, remote_order
-
-
-class _Platform:
-    """Only the detail read import_orders makes; the orders are what a platform would answer."""
-
-    def __init__(self, orders: Sequence[RemoteOrder]) -> None:
-        self.orders = {order.external_id: order for order in orders}
-
-    def get_orders(self, ids: Sequence[str]) -> list[RemoteOrder]:
-        return [self.orders[i] for i in ids]
+from storesync.testing.fakes import FakeClient
+from tests.seeds import make_listing, make_shop, make_variant, remote_order
 
 
 def test_two_imports_locking_the_same_skus_in_opposite_order_both_complete(
@@ -48,7 +38,7 @@ def test_two_imports_locking_the_same_skus_in_opposite_order_both_complete(
         remote_order("B2", OrderStatus.READY_TO_SHIP, 1, [("SKU-B", 1)]),
         remote_order("A2", OrderStatus.READY_TO_SHIP, 1, [("SKU-A", 1)]),
     ]
-    client: Any = _Platform(orders)
+    client = FakeClient(orders=orders)
     # Both imports stop after their first order, inside its upsert, until the other got there:
     # a batch transaction would now hold SKU-A (or SKU-B) and go on to lock the other one.
     both_started = threading.Barrier(2, timeout=10)

@@ -12,7 +12,8 @@ from storesync.db.models import InventoryLevel, Listing, Order, OrderLine, Shop
 from storesync.domain.order_status import OrderStatus
 from storesync.inventory.service import InventoryService
 from storesync.order.service import OrderService
-from tests.integration.conftest import Seed, remote_order
+from tests.integration.conftest import Seed
+from tests.seeds import remote_order
 
 
 def _upsert(factory: sessionmaker[Session], shop_id: int, *orders: object) -> None:

@@ -6,7 +6,6 @@ once instead of waiting for the hourly reconciliation."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,33 +13,29 @@ from storesync.db.engine import unit_of_work
 from storesync.db.models import Listing
 from storesync.inventory.service import InventoryService
 from storesync.listing.push import PushReport, push_shop
-from storesync.marketplaces.base import StockUpdate, VariantResult
+from storesync.testing.fakes import FakeClient
 from tests.integration.conftest import Seed
+from tests.seeds import listing_ref
 
 
-class Platform:
+def _shows(platform: FakeClient) -> int | None:
     """The platform's copy of the listing's stock: the last write to land wins."""
-
-    def __init__(self) -> None:
-        self.shows: int | None = None
-        self.lock = threading.Lock()
+    stock = platform.stock.get(listing_ref("SKU-1"))
+    return stock.available if stock else None
 
 
-class Client:
-    """Writes land when `land` is set (at once by default), like a slow platform call."""
+def _slow_first_write(platform: FakeClient, release: threading.Event) -> threading.Event:
+    """The first write waits on the wire until `release` is set, like a slow platform call;
+    the event returned is set once it is on the wire."""
+    sent = threading.Event()
 
-    def __init__(self, platform: Platform, land: threading.Event | None = None) -> None:
-        self.platform = platform
-        self.land = land
-        self.sent = threading.Event()
+    def hold() -> None:
+        if not sent.is_set():
+            sent.set()
+            assert release.wait(30)
 
-    def update_stock(self, updates: Sequence[StockUpdate]) -> list[VariantResult]:
-        self.sent.set()
-        if self.land is not None:
-            assert self.land.wait(30)
-        with self.platform.lock:
-            self.platform.shows = updates[-1].available
-        return [VariantResult(u.ref, True, u.available) for u in updates]
+    platform.during("update_stock", hold)
+    return sent
 
 
 def _adjust(factory: sessionmaker[Session], delta: int) -> None:
@@ -64,34 +59,34 @@ def _listing(factory: sessionmaker[Session]) -> Listing:
         return listing
 
 
-def _push(factory: sessionmaker[Session], shop_id: int, client: Client) -> PushReport:
-    return push_shop(factory, client, shop_id)  # type: ignore[arg-type]
+def _push(factory: sessionmaker[Session], shop_id: int, client: FakeClient) -> PushReport:
+    return push_shop(factory, client, shop_id)
 
 
 def test_a_push_landing_after_a_newer_one_is_pushed_again(
     factory: sessionmaker[Session], seed: Seed
 ) -> None:
     shop_id = _seeded(factory, seed)
-    platform = Platform()
+    platform = FakeClient()
     release = threading.Event()
-    slow = Client(platform, land=release)
+    sent = _slow_first_write(platform, release)
     reports: list[PushReport] = []
-    older = threading.Thread(target=lambda: reports.append(_push(factory, shop_id, slow)))
+    older = threading.Thread(target=lambda: reports.append(_push(factory, shop_id, platform)))
     older.start()
-    assert slow.sent.wait(30)  # the older push (10) is on the wire
+    assert sent.wait(30)  # the older push (10) is on the wire
     _adjust(factory, -4)  # the master moves to 6 meanwhile
-    newer = _push(factory, shop_id, Client(platform))  # the lock was lost: a second push runs
-    assert (newer.confirmed, platform.shows) == (1, 6)
+    newer = _push(factory, shop_id, platform)  # the lock was lost: a second push runs
+    assert (newer.confirmed, _shows(platform)) == (1, 6)
     release.set()  # the older write lands last: the platform shows 10 again
     older.join(30)
-    assert platform.shows == 10
+    assert _shows(platform) == 10
     [late] = reports
     assert (late.landed_late, late.confirmed) == (1, 0)
 
     listing = _listing(factory)
     assert (listing.desired_qty, listing.confirmed_qty, listing.dirty) == (6, None, True)
-    healed = _push(factory, shop_id, Client(platform))
-    assert (healed.confirmed, platform.shows) == (1, 6)
+    healed = _push(factory, shop_id, platform)
+    assert (healed.confirmed, _shows(platform)) == (1, 6)
     assert not _listing(factory).dirty
 
 
@@ -99,10 +94,10 @@ def test_pushes_that_do_not_overlap_confirm_as_before(
     factory: sessionmaker[Session], seed: Seed
 ) -> None:
     shop_id = _seeded(factory, seed)
-    platform = Platform()
-    first = _push(factory, shop_id, Client(platform))
+    platform = FakeClient()
+    first = _push(factory, shop_id, platform)
     _adjust(factory, -3)
-    second = _push(factory, shop_id, Client(platform))
+    second = _push(factory, shop_id, platform)
     assert (first.confirmed, second.confirmed, second.landed_late) == (1, 1, 0)
     listing = _listing(factory)
-    assert (listing.confirmed_qty, listing.dirty, platform.shows) == (7, False, 7)
+    assert (listing.confirmed_qty, listing.dirty, _shows(platform)) == (7, False, 7)

@@ -9,7 +9,6 @@ platform would show a wrong count that no desired-quantity change would ever cor
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,23 +19,11 @@ from storesync.db.models import Listing, Shop
 from storesync.domain.order_status import OrderStatus
 from storesync.inventory.service import InventoryService
 from storesync.listing.push import push_shop
-from storesync.marketplaces.base import RemoteOrder, StockUpdate, VariantResult
+from storesync.marketplaces.base import RemoteOrder
 from storesync.order.service import OrderService
-from tests.integration.conftest import Seed, remote_order
-
-
-class RecordingClient:
-    """Confirms every write; `during` runs inside the call (what happens while we push)."""
-
-    def __init__(self, during: Callable[[], None] | None = None) -> None:
-        self.writes: list[StockUpdate] = []
-        self.during = during
-
-    def update_stock(self, updates: Sequence[StockUpdate]) -> list[VariantResult]:
-        self.writes.extend(updates)
-        if self.during is not None:
-            self.during()
-        return [VariantResult(u.ref, True, u.available) for u in updates]
+from storesync.testing.fakes import FakeClient
+from tests.integration.conftest import Seed
+from tests.seeds import remote_order
 
 
 def _upsert(factory: sessionmaker[Session], shop_id: int, remote: RemoteOrder) -> None:
@@ -46,8 +33,8 @@ def _upsert(factory: sessionmaker[Session], shop_id: int, remote: RemoteOrder) -
         OrderService(session, InventoryService(session)).upsert(shop, remote)
 
 
-def _push(factory: sessionmaker[Session], shop_id: int, client: RecordingClient) -> int:
-    return push_shop(factory, client, shop_id).still_dirty  # type: ignore[arg-type]
+def _push(factory: sessionmaker[Session], shop_id: int, client: FakeClient) -> int:
+    return push_shop(factory, client, shop_id).still_dirty
 
 
 def _listing(factory: sessionmaker[Session]) -> Listing:
@@ -62,7 +49,7 @@ def _pushed_in_step(factory: sessionmaker[Session], shop_id: int, variant_id: in
     with unit_of_work(factory) as session:
         inventory = InventoryService(session)
         inventory.refresh_listings(variant_id, inventory.level(variant_id))
-    _push(factory, shop_id, RecordingClient())
+    _push(factory, shop_id, FakeClient())
 
 
 def _at(remote: RemoteOrder, when: object) -> RemoteOrder:
@@ -76,14 +63,14 @@ def test_a_push_between_a_shipment_and_its_import_is_written_again(
     _upsert(factory, shop_id, remote_order("S1", OrderStatus.READY_TO_SHIP, 1, [("SKU-1", 3)]))
     shipped_on_platform = utcnow()
     # Pushed after the platform shipped, before we knew: it still counted 3 units as held here.
-    _push(factory, shop_id, RecordingClient())
+    _push(factory, shop_id, FakeClient())
     shipped = remote_order("S1", OrderStatus.SHIPPED, 2, [("SKU-1", 3)])
     _upsert(factory, shop_id, _at(shipped, shipped_on_platform))
 
     assert _listing(factory).dirty
-    again = RecordingClient()
+    again = FakeClient()
     _push(factory, shop_id, again)
-    assert [(w.available, w.reserved_here) for w in again.writes] == [(7, 0)]
+    assert [(w.available, w.reserved_here) for w in again.stock_updates] == [(7, 0)]
     assert not _listing(factory).dirty
 
 
@@ -92,7 +79,7 @@ def test_a_shipment_after_the_last_push_costs_no_extra_write(
 ) -> None:
     shop_id, _ = seed(on_hand=10)
     _upsert(factory, shop_id, remote_order("S2", OrderStatus.READY_TO_SHIP, 1, [("SKU-1", 3)]))
-    _push(factory, shop_id, RecordingClient())
+    _push(factory, shop_id, FakeClient())
     shipped = remote_order("S2", OrderStatus.SHIPPED, 2, [("SKU-1", 3)])
     _upsert(factory, shop_id, _at(shipped, utcnow() + timedelta(seconds=5)))
 
@@ -106,13 +93,13 @@ def test_a_shipment_imported_while_pushing_leaves_the_listing_dirty(
     _upsert(factory, shop_id, remote_order("S3", OrderStatus.READY_TO_SHIP, 1, [("SKU-1", 3)]))
     shipped = remote_order("S3", OrderStatus.SHIPPED, 2, [("SKU-1", 3)])
     # The write below counts 3 units as held here; the shipment lands while it is on the wire.
-    client = RecordingClient(during=lambda: _upsert(factory, shop_id, shipped))
+    client = FakeClient().during("update_stock", lambda: _upsert(factory, shop_id, shipped))
 
     assert _push(factory, shop_id, client) == 1
     assert _listing(factory).dirty
-    again = RecordingClient()
+    again = FakeClient()
     _push(factory, shop_id, again)
-    assert [(w.available, w.reserved_here) for w in again.writes] == [(7, 0)]
+    assert [(w.available, w.reserved_here) for w in again.stock_updates] == [(7, 0)]
 
 
 def _created_at(remote: RemoteOrder, when: object) -> RemoteOrder:
@@ -144,6 +131,6 @@ def test_a_write_that_may_have_crossed_the_order_is_made_again(
     _upsert(factory, shop_id, _created_at(order, taken_on_platform))
 
     assert _listing(factory).dirty
-    again = RecordingClient()
+    again = FakeClient()
     _push(factory, shop_id, again)
-    assert [(w.available, w.reserved_here) for w in again.writes] == [(7, 3)]
+    assert [(w.available, w.reserved_here) for w in again.stock_updates] == [(7, 3)]

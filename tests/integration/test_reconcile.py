@@ -37,7 +37,7 @@ from tests.contract.conftest import (
     TIKTOK_APP_SECRET,
     Sim,
 )
-from tests.integration.conftest import make_shop
+from tests.seeds import make_shop
 
 CATALOG = [
     {

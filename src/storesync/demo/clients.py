@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from storesync.testing.oauth import connect_shop
+
 
 class Refused(Exception):
     """The simulator refused an order or a move (409: out of stock, illegal status change)."""
@@ -76,20 +78,7 @@ class StoreSyncApi:
     def connect(self, platform: str, sim_shop_id: str) -> int:
         """Connect a shop the way a seller does: ask for the authorization URL, open it, approve;
         the platform redirects to our callback, which exchanges the code. Returns our shop id."""
-        response = self.http.post("/api/v1/shops/connect", json={"platform": platform})
-        response.raise_for_status()
-        url = response.json()["authorization_url"]
-        # `shop_id` is the simulators' "approve this shop at once" shortcut for the consent page.
-        # (Appended by hand: httpx `params=` would replace the URL's own query, state included.)
-        separator = "&" if "?" in url else "?"
-        with httpx.Client(timeout=30, follow_redirects=True) as browser:
-            consent = browser.get(f"{url}{separator}shop_id={sim_shop_id}")
-        if consent.status_code != 200:
-            raise RuntimeError(f"connecting {platform} shop {sim_shop_id} failed: {consent.text}")
-        for shop in self.shops():
-            if shop["platform"] == platform and shop["external_id"] == sim_shop_id:
-                return int(shop["id"])
-        raise RuntimeError(f"{platform} shop {sim_shop_id} connected but not listed")
+        return int(connect_shop(self.http, platform, sim_shop_id)["id"])
 
     def shops(self) -> list[dict[str, Any]]:
         response = self.http.get("/api/v1/shops")

@@ -18,12 +18,12 @@ from storesync.demo.calls import CallCounts, count_calls
 from storesync.demo.catalog import as_sim_products, seed_catalog, stock_by_sku
 from storesync.demo.observe import Recorded, StoreSyncDb
 from storesync.demo.probe import PropagationTracker, StockPoller
-from storesync.demo.procs import port_in_use
 from storesync.demo.shops import DemoShop, open_shops
 from storesync.demo.stack import SimLauncher, Stack, StackOptions, process_sim
 from storesync.demo.stats import latency_summary
 from storesync.demo.summary import build_summary, measure_drift
 from storesync.demo.traffic import OrderTraffic
+from storesync.testing.ports import port_in_use
 
 SNAPSHOT_EVERY_S = 1.0
 

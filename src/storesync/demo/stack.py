@@ -16,19 +16,9 @@ from pathlib import Path
 from typing import Protocol
 
 from storesync.demo.clients import SimApi, StoreSyncApi
-from storesync.demo.procs import Child, child_env, free_port
-
-PLATFORMS = ("shopee", "tiktok")
-
-
-@dataclass(frozen=True)
-class AppCredentials:
-    """The demo's app credentials; both sides get the same ones, so signatures verify."""
-
-    shopee_partner_id: int = 2001887
-    shopee_partner_key: str = "storesync-demo-partner-key"
-    tiktok_app_key: str = "storesync-demo-app"
-    tiktok_app_secret: str = "storesync-demo-secret"  # noqa: S105 (a public demo value)
+from storesync.demo.procs import Child, child_env
+from storesync.testing.ports import free_port
+from storesync.testing.sims import PLATFORMS, AppCredentials, simulator_args
 
 
 class SimHandle(Protocol):
@@ -63,13 +53,7 @@ def process_sim(
     platform: str, webhook_url: str, creds: AppCredentials, log_dir: Path
 ) -> ProcessSim:
     port = free_port()
-    if platform == "shopee":
-        auth = ["--partner-id", str(creds.shopee_partner_id)]
-        auth += ["--partner-key", creds.shopee_partner_key]
-    else:
-        auth = ["--app-key", creds.tiktok_app_key, "--app-secret", creds.tiktok_app_secret]
-    argv = [sys.executable, "-m", "marketsim.cli", platform, "--port", str(port), *auth]
-    argv += ["--webhook-url", webhook_url]
+    argv = [sys.executable, *simulator_args(platform, port, creds, webhook_url)]
     url = f"http://127.0.0.1:{port}"
     log = log_dir / f"marketsim-{platform}.log"
     return ProcessSim(Child.start(f"marketsim {platform}", url, argv, child_env({}), log))
@@ -149,14 +133,8 @@ class Stack:
                 "STORESYNC_WORKER_THREADS": str(opts.worker_threads),
                 "STORESYNC_SWEEP_INTERVAL_S": str(opts.sweep_interval_s),
                 "STORESYNC_POLL_INTERVAL_S": str(opts.poll_interval_s),
-                "STORESYNC_SHOPEE_PARTNER_ID": str(creds.shopee_partner_id),
-                "STORESYNC_SHOPEE_PARTNER_KEY": creds.shopee_partner_key,
-                "STORESYNC_SHOPEE_BASE_URL": shopee_url,
-                "STORESYNC_TIKTOK_APP_KEY": creds.tiktok_app_key,
-                "STORESYNC_TIKTOK_APP_SECRET": creds.tiktok_app_secret,
-                "STORESYNC_TIKTOK_BASE_URL": tiktok_url,
-                "STORESYNC_TIKTOK_AUTH_URL": tiktok_url,
             }
+            | creds.environment(shopee_url, tiktok_url)
             | opts.server_env
         )
         argv = [sys.executable, "-m", "storesync.cli", "serve", "--port", str(opts.port)]

@@ -4,7 +4,6 @@ exactly that wait; other retryable errors keep the exponential backoff; retries 
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +14,7 @@ from dramatiq.brokers.stub import StubBroker
 from storesync.errors import NetworkError, RateLimitError, StoreSyncError, ValidationError
 from storesync.resilience.errors import CircuitOpenError
 from storesync.resilience.queue import honouring_retry_after, queue_delay_ms, with_delay
+from storesync.testing.drain import drain
 from storesync.worker.registry import MAX_BACKOFF_MS, MIN_BACKOFF_MS, should_retry
 from tests.unit.resilience.fakes import sample
 
@@ -56,7 +56,6 @@ class SpyBroker(StubBroker):
 @pytest.fixture
 def broker() -> Iterator[SpyBroker]:
     stub = SpyBroker()
-    stub.emit_after("process_boot")
     yield stub
     stub.flush_all()
     stub.close()
@@ -78,16 +77,9 @@ def _actor(broker: StubBroker, errors: list[StoreSyncError]) -> Any:
 
 def _retry_delay(broker: SpyBroker, error: StoreSyncError) -> int:
     actor = _actor(broker, [error])
-    worker = dramatiq.Worker(broker, worker_timeout=50)
-    worker.start()
-    try:
-        actor.send()
-        deadline = time.monotonic() + 10
-        while len(broker.delays) < 2:
-            assert time.monotonic() < deadline, "no retry was enqueued"
-            time.sleep(0.02)
-    finally:
-        worker.stop()
+    actor.send()
+    ran = drain(broker)
+    assert ran.tasks == [actor.actor_name] * 2, "no retry was enqueued"  # the failure, the retry
     delay = broker.delays[1]
     assert delay is not None
     return delay
