@@ -77,6 +77,22 @@ def test_a_revoked_grant_pauses_the_shop_stops_its_calls_and_reconnecting_resume
     )
 
 
+def test_a_revoked_tiktok_grant_pauses_the_shop_and_reconnecting_resumes_it(stack: Stack) -> None:
+    """TikTok refuses a revoked grant's refresh as it refuses any unknown auth record; the shop
+    pauses instead of being silently renewed, and only reconnecting resumes it."""
+    shops = connect_two_shops(stack)
+    shop_id = shops.tiktok["id"]
+    revoke_grant(stack, stack.tiktok, shop_id)
+
+    wait_for(lambda: shop_row(stack, shop_id)["status"] == "paused", what="the shop to pause")
+    assert str(shop_row(stack, shop_id)["paused_reason"]).startswith("AUTHENTICATION_ERROR")
+    assert shop_row(stack, shops.shopee["id"])["status"] == "active"  # only this shop
+
+    reconnect(stack, stack.tiktok, shops.tiktok_sim_id)
+    resumed = shop_row(stack, shop_id)
+    assert (resumed["status"], resumed["paused_reason"]) == ("active", None)
+
+
 def test_authorization_expiry_pushes_flag_the_shop_ahead_of_time(stack: Stack) -> None:
     shopee = stack.connect(stack.shopee, "Expiring Shopee")
     tiktok = stack.connect(stack.tiktok, "Expiring TikTok")
