@@ -6,9 +6,9 @@
   `storesync` never imports `marketsim`).
 - `oauth`: connecting a simulated shop through StoreSync's real OAuth flow, over HTTP.
 - `waiting`: bounded polling, for tests and runs that measure a live server.
-- `fakes`: `FakeClient` (a recording `MarketplaceClient`), `FakeClients` (stands in for
-  `ShopClients`) and `RecordingJobs` (stands in for `Jobs`), so a task or flow can be called
-  directly: `push_stock(7, db=factory, clients=FakeClients(fake), jobs=RecordingJobs())`.
+- `fakes`: `FakeClient` (a recording `MarketplaceClient`) and `FakeClients` (stands in for
+  `ShopClients`); `jobs`: `RecordingJobs` (stands in for `Jobs`). Together a task or flow can be
+  called directly: `push_stock(7, db=factory, clients=FakeClients(fake), jobs=RecordingJobs())`.
 - `drain`: run the jobs queued on the in-memory broker now, in the calling thread, instead of
   waiting for a worker.
 

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from storesync.db.engine import make_session_factory, unit_of_work
 from storesync.db.migrate import upgrade
 from storesync.inventory.service import InventoryService
-from storesync.testing.fakes import FakeClient, FakeClients, RecordingJobs
+from storesync.testing.fakes import FakeClient, FakeClients
+from storesync.testing.jobs import RecordingJobs
 from tests.seeds import make_listing, make_shop, make_variant
 
 

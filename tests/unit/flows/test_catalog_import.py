@@ -10,7 +10,8 @@ from storesync.catalog.tasks import import_shop_catalog
 from storesync.db.engine import unit_of_work
 from storesync.db.models import CatalogReview, InventoryLevel, Listing, SyncJob, Variant
 from storesync.domain.platform import Platform
-from storesync.testing.fakes import FakeClient, FakeClients, RecordingJobs
+from storesync.testing.fakes import FakeClient, FakeClients
+from storesync.testing.jobs import RecordingJobs
 from tests.seeds import make_shop, remote_product
 
 SHIRT = remote_product("Linen shirt", "100", ("SHIRT-S", 4, 1), ("SHIRT-M", 2, 0))

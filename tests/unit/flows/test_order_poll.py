@@ -17,7 +17,8 @@ from storesync.domain.order_status import OrderStatus
 from storesync.marketplaces.base import RemoteOrder
 from storesync.order.intake import FIRST_POLL_LOOKBACK, OVERLAP, advance_checkpoint, checkpoint
 from storesync.order.tasks import poll
-from storesync.testing.fakes import FakeClient, FakeClients, RecordingJobs
+from storesync.testing.fakes import FakeClient, FakeClients
+from storesync.testing.jobs import RecordingJobs
 from storesync.webhook.batching import BATCH_TASK
 from tests.seeds import remote_order
 

@@ -13,7 +13,8 @@ from storesync.listing.requests import PUSH_DEBOUNCE_MS, push_key, pushing_key, 
 from storesync.listing.tasks import FAILED_RETRY_MS, push_stock
 from storesync.marketplaces.base import StockUpdate
 from storesync.resilience.errors import CircuitOpenError
-from storesync.testing.fakes import FakeClient, FakeClients, RecordingJobs, SentJob
+from storesync.testing.fakes import FakeClient, FakeClients
+from storesync.testing.jobs import RecordingJobs, SentJob
 from tests.seeds import listing_ref
 
 REF = listing_ref("SKU-1")

@@ -13,7 +13,8 @@ from storesync.domain.platform import Platform
 from storesync.errors import PlatformAPIError
 from storesync.inventory.service import InventoryService
 from storesync.testing.drain import drain, inline_jobs
-from storesync.testing.fakes import FakeClient, FakeClients, RecordingJobs
+from storesync.testing.fakes import FakeClient, FakeClients
+from storesync.testing.jobs import RecordingJobs
 from storesync.webhook import service
 from storesync.webhook.batch import RETRY_DELAY_MS, SINGLE_TASK
 from storesync.webhook.batching import request_batch

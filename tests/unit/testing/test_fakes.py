@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from storesync.domain.order_status import OrderStatus
 from storesync.errors import NetworkError, PlatformAPIError
 from storesync.marketplaces.base import EventKind, MarketplaceClient
-from storesync.testing.fakes import FakeClient, RecordingJobs, SentJob
+from storesync.testing.fakes import FakeClient
+from storesync.testing.jobs import RecordingJobs, SentJob
 
 
 @pytest.fixture
