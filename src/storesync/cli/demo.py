@@ -15,6 +15,7 @@ from storesync.demo.procs import StartupError
 from storesync.demo.runner import DemoError, DemoOptions, DemoRun
 from storesync.demo.shops import SetupError
 from storesync.demo.view import LiveView
+from storesync.testing.oauth import ConnectError
 
 
 def demo(
@@ -85,7 +86,7 @@ def demo(
     try:
         with view:
             summary = run.run()
-    except (DemoError, StartupError, SetupError) as exc:
+    except (DemoError, StartupError, SetupError, ConnectError) as exc:
         console.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
