@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import OperationalError
 
-from storesync.errors import DatabaseError, ValidationError
+from storesync.errors import DatabaseError, NetworkError, ValidationError
 from storesync.observability.logging import configure_logging
 from storesync.resilience.errors import BudgetExhaustedError, CircuitOpenError
-from storesync.worker.registry import should_retry, translating_database_errors
+from storesync.worker.registry import should_retry, translating_infrastructure_errors
 
 
 def test_a_lost_database_connection_is_a_retryable_database_error() -> None:
@@ -18,9 +19,19 @@ def test_a_lost_database_connection_is_a_retryable_database_error() -> None:
         raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
 
     with pytest.raises(DatabaseError) as info:
-        translating_database_errors(job)()
+        translating_infrastructure_errors(job)()
     assert info.value.retryable
     assert isinstance(info.value.__cause__, OperationalError)
+
+
+def test_redis_going_away_is_a_retryable_network_error_not_a_bug() -> None:
+    def job() -> None:
+        raise RedisConnectionError("Connection refused")
+
+    with pytest.raises(NetworkError) as info:
+        translating_infrastructure_errors(job)()
+    assert info.value.retryable
+    assert should_retry(max_retries=5)(0, info.value)
 
 
 def test_non_retryable_errors_are_not_retried_and_retries_are_bounded() -> None:
