@@ -85,6 +85,7 @@ class FaultController:
         self.revoked: dict[str, list[str]] = {p: [] for p in sims}
         self.phase = -1
         self.bursting: set[str] = set()
+        self.topping_up: list[str] = []  # kinds not drawn yet, injected often (see top_up)
         self._lock = threading.Lock()
         self._http = httpx.Client(timeout=10)
 
@@ -97,24 +98,38 @@ class FaultController:
         self._collect(platform)
         self._http.put(f"{self.sims[platform]}/_sim/faults", json=body).raise_for_status()
 
+    def _body(self, platform: str) -> dict[str, Any]:
+        """The current phase's profile, with the kinds being topped up on top of it."""
+        body = profile(platform, max(self.phase, 0), self.rates, self.seed, self.revoked[platform])
+        families = FAMILIES[platform]
+        busy = [f for f in families if f in BUSY] + [f for f in families if f not in BUSY]
+        for n, family in enumerate(busy):
+            if not self.topping_up:
+                break
+            kind = self.topping_up[n % len(self.topping_up)]
+            body["families"][family] |= {"error_rate": TOP_UP_RATE, "error_kind": kind}
+        return body
+
     def set_phase(self, phase: int) -> None:
         with self._lock:
             self.phase = phase
             for platform in self.sims:
                 if platform in self.bursting:
                     continue  # `restore` applies the phase when the burst ends
-                self._put(
-                    platform,
-                    profile(platform, phase, self.rates, self.seed, self.revoked[platform]),
-                )
+                self._put(platform, self._body(platform))
 
     def revoke(self, platform: str, access_token: str) -> None:
         """The platform stops accepting this access token (its refresh token still works)."""
         with self._lock:
             self.revoked[platform].append(access_token)
-            body = profile(
-                platform, max(self.phase, 0), self.rates, self.seed, self.revoked[platform]
-            )
+            if platform in self.bursting:
+                body = profile(
+                    platform, max(self.phase, 0), self.rates, self.seed, self.revoked[platform]
+                )
+                for family in body["families"].values():
+                    family |= {"error_rate": 0.9, "error_kind": "5xx"}
+            else:
+                body = self._body(platform)
             self._put(platform, body)
             self.injected[platform]["revoked_token"] += 1
 
@@ -129,18 +144,14 @@ class FaultController:
             return dict(total)
 
     def top_up(self, kinds: list[str]) -> None:
-        """A short run may draw no call of some kind: inject the missing kinds often, on the
-        busiest families (order reads and stock writes), until each has happened."""
+        """A short run may draw no call of some kind: inject the missing kinds often, spread
+        over every family (the busiest first: order reads and stock writes), until each has
+        happened. Phase changes and the end of a burst keep them on."""
         with self._lock:
+            self.topping_up = list(kinds)
             for platform in self.sims:
-                body = profile(
-                    platform, max(self.phase, 0), self.rates, self.seed, self.revoked[platform]
-                )
-                busy = [f for f in FAMILIES[platform] if f in BUSY]
-                for n, kind in enumerate(kinds):
-                    family = busy[n % len(busy)]
-                    body["families"][family] |= {"error_rate": TOP_UP_RATE, "error_kind": kind}
-                self._put(platform, body)
+                if platform not in self.bursting:
+                    self._put(platform, self._body(platform))
 
     def burst(self, platform: str, error_rate: float = 0.9) -> None:
         """A 5xx burst on every family of one platform (token refresh aside): well over the
@@ -159,12 +170,7 @@ class FaultController:
         """Back to the current phase's profile after a burst."""
         with self._lock:
             self.bursting.discard(platform)
-            self._put(
-                platform,
-                profile(
-                    platform, max(self.phase, 0), self.rates, self.seed, self.revoked[platform]
-                ),
-            )
+            self._put(platform, self._body(platform))
 
     def stop(self) -> None:
         """No more faults (revoked tokens stay revoked: a revoked token never comes back)."""

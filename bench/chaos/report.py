@@ -19,9 +19,17 @@ from bench.chaos.settle import Settled
 from bench.chaos.traffic import TrafficStats
 
 
-def required_faults(restart_services: bool) -> list[str]:
+def required_faults(
+    restart_services: bool, mode: str = "scaled", clock_skew: bool = True
+) -> list[str]:
     """The kinds `every_fault_injected` insists on."""
-    required = [*PLATFORM_FAULTS, *WEBHOOK_FAULTS, "5xx_burst", "revoked_token", "worker_sigkill"]
+    required = [*PLATFORM_FAULTS, *WEBHOOK_FAULTS, "5xx_burst", "revoked_token"]
+    if clock_skew:
+        required.append("clock_skew")
+    if mode == "embedded":
+        return [*required, "serve_sigkill"]
+    required += ["worker_sigkill", "pg_slow", "worker_db_cut", "pg_pool_exhausted"]
+    required += ["job_duplicate", "webhook_storm"]
     if restart_services:
         required += ["postgres_restart", "redis_restart"]
     return required
@@ -38,17 +46,27 @@ def summary(
     stats: TrafficStats,
     settled: Settled,
     drift_timelines: dict[str, Any],
+    mode: str = "scaled",
+    seed: int | None = None,
+    proxy: dict[str, Any] | None = None,
+    clock_offsets: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     by_name = {c.name: c for c in results}
     reconcile = settled.reconcile
     return {
         "ok": all(c.ok for c in results),
         "violated": [c.name for c in results if not c.ok],
+        "mode": mode,
+        "seed": seed,
         "minutes": minutes,
         "wall_clock_s": round(journal.elapsed_s(), 1),
         "machine": machine(),
         "faults_injected": injected,
         "faults_by_platform": faults_by_platform,
+        "postgres_proxy": proxy
+        or ("not applicable in embedded mode" if mode == "embedded" else {}),
+        "clock_offsets_s": clock_offsets or {},
+        "webhooks_acknowledged": by_name["webhooks_acknowledged_stored"].detail["by_platform"],
         "orders": {
             "created": stats.created,
             "refused_out_of_stock": stats.refused,

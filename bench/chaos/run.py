@@ -8,22 +8,26 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sqlite3
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
 
 from bench.chaos import checks, report
-from bench.chaos.checks import convergence, retry_discipline
+from bench.chaos.checks import convergence, retry_discipline, webhooks_acknowledged_stored
 from bench.chaos.drive import BURST_PLATFORM, Drive
 from bench.chaos.faults import FaultController, FaultRates
 from bench.chaos.history import History, Sampler
 from bench.chaos.journal import Journal
+from bench.chaos.pgproxy import PgProxy
 from bench.chaos.services import (
     Database,
     claim_redis_db,
@@ -40,6 +44,20 @@ from bench.chaos.stack import ChaosStack, StackOptions, make_catalog
 from bench.chaos.traffic import Traffic
 
 REDIS_DBS = [12, 11, 10, 9]  # the first of these no other chaos run holds
+# Platform clock minus ours for the whole run. The simulators reject a request timestamp more than
+# 300 s off their clock (TikTok: 300 s in the past, only 30 s in the future), so 4 min is as far
+# as skew goes with every signed call still accepted (5 min would fail every one of them): TikTok
+# runs 4 min ahead (our timestamps look 4 min old to it), Shopee 4 min behind (they look 4 min
+# early, which only Shopee's symmetric window allows).
+CLOCK_OFFSETS = {"tiktok": 240.0, "shopee": -240.0}
+
+
+def _sqlite_datetime(raw: bytes) -> datetime:
+    value = datetime.fromisoformat(raw.decode())
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+sqlite3.register_converter("DATETIME", _sqlite_datetime)
 
 
 class ChaosRun:
@@ -57,17 +75,39 @@ class ChaosRun:
         self.faults: FaultController | None = None
         self.traffic: Traffic | None = None
         self.sampler: Sampler | None = None
+        self.proxy: PgProxy | None = None
+        self.deliveries: dict[str, list[dict[str, Any]]] = {}
+        self.mode: str = getattr(args, "mode", "scaled")
+        self.clock_offsets = CLOCK_OFFSETS if getattr(args, "clock_skew", True) else {}
+
+    @property
+    def embedded(self) -> bool:
+        return self.mode == "embedded"
 
     @property
     def redis_url(self) -> str:
         return f"redis://127.0.0.1:6379/{self.redis_db}"
 
     def execute(self) -> dict[str, Any]:
-        database_url = self._claim_services()
+        if self.embedded:
+            database_url = f"sqlite:///{self.run_dir / 'storesync.db'}"
+            engine = self.engine = create_engine(
+                database_url,
+                connect_args={"detect_types": sqlite3.PARSE_DECLTYPES, "timeout": 10},
+            )
+        else:
+            database_url = self._claim_services()
+            engine = self.engine = create_engine(database_url, pool_pre_ping=True, pool_size=3)
+            upstream = make_url(database_url)
+            self.proxy = PgProxy(
+                self.run_dir / "pgproxy.log", upstream.port or 5432, upstream.host or "127.0.0.1"
+            )
         stack = self._make_stack(database_url)
-        engine = self.engine = create_engine(database_url, pool_pre_ping=True, pool_size=3)
         stack.start()
-        self.journal.note("stack_started", url=stack.url, run_dir=str(self.run_dir))
+        clocks = stack.sim_clocks()
+        self.journal.note(
+            "stack_started", url=stack.url, run_dir=str(self.run_dir), mode=self.mode, clocks=clocks
+        )
         skus = self._connect_shops(stack, engine)
         faults = self.faults = FaultController(stack.sim_urls, FaultRates(), self.args.seed)
         sampler = self.sampler = Sampler(engine, self._platform_stock)
@@ -80,9 +120,17 @@ class ChaosRun:
             faults,
             traffic,
             self.journal,
-            restart_services=self.args.restart_services,
+            restart_services=self.args.restart_services and not self.embedded,
             reclaim_redis=self._reclaim_redis,
+            mode=self.mode,
+            proxy=self.proxy,
+            redis_url=None if self.embedded else self.redis_url,
+            seed=self.args.seed,
         )
+        if self.clock_offsets and all(
+            abs(clocks.get(p, 0.0) - off) < 1 for p, off in self.clock_offsets.items()
+        ):
+            drive.performed["clock_skew"] = len(self.clock_offsets)
         drive.run(drive_s)
         traffic.stop()
         faults.stop()
@@ -90,6 +138,7 @@ class ChaosRun:
         self.journal.note("faults_stopped", orders=traffic.stats.created)
         settled = settle(stack, engine, traffic, self.journal, self.args.converge_timeout, stopped)
         history = sampler.stop()
+        self.deliveries = webhooks_acknowledged_stored.collect(stack)
         return self._report(drive, history, settled, drive_s)
 
     # --- set-up --------------------------------------------------------------------------------
@@ -112,12 +161,16 @@ class ChaosRun:
         reclaim_redis_db(self.redis_db, self.owner)
 
     def _make_stack(self, database_url: str) -> ChaosStack:
+        proxy = self.proxy
         options = StackOptions(
             database_url=database_url,
-            redis_url=self.redis_url,
+            redis_url=None if self.embedded else self.redis_url,
             run_dir=self.run_dir,
             seed=self.args.seed,
             worker_threads=self.args.worker_threads,
+            app_database_url=proxy.url(database_url, "app") if proxy else None,
+            worker_database_url=proxy.url(database_url, "worker") if proxy else None,
+            clock_offsets=dict(self.clock_offsets),
         )
         self.stack = ChaosStack(options)
         return self.stack
@@ -166,8 +219,13 @@ class ChaosRun:
             one_shop_each=self.args.shops_per_platform == 1,
             metrics=retry_discipline.read_metrics(self.stack.metrics_dir),
             injected=injected,
-            required=report.required_faults(self.args.restart_services),
+            required=report.required_faults(
+                self.args.restart_services, self.mode, bool(self.clock_offsets)
+            ),
             revoked=drive.revoked,
+            mode=self.mode,
+            deliveries=self.deliveries,
+            clock_offsets=dict(self.clock_offsets),
         )
         results = checks.run_all(evidence)
         return report.summary(
@@ -182,6 +240,10 @@ class ChaosRun:
             drift_timelines=report.drift_timelines(
                 self.engine, history, settled.reconcile["drifted"], self.journal.started_unix
             ),
+            mode=self.mode,
+            seed=self.args.seed,
+            proxy=drive.proxy_stats,
+            clock_offsets=dict(self.clock_offsets),
         )
 
     # --- clean-up ------------------------------------------------------------------------------
@@ -200,9 +262,12 @@ class ChaosRun:
             steps.append(self.faults.close)
         if self.stack is not None:
             steps += [self.stack.procs.stop_all, self.stack.close]
+        if self.proxy is not None:
+            steps.append(self.proxy.stop)
         if self.engine is not None:
             steps.append(self.engine.dispose)
-        steps += [ensure_postgres, ensure_redis, self.db.drop, self._flush_redis]
+        if not self.embedded:
+            steps += [ensure_postgres, ensure_redis, self.db.drop, self._flush_redis]
         for step in steps:
             try:
                 step()

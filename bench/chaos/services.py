@@ -218,6 +218,7 @@ class Proc:
     args: list[str]
     popen: subprocess.Popen[bytes]
     log: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
 
 
 class Procs:
@@ -226,6 +227,7 @@ class Procs:
     def __init__(self, logs: Path, env: dict[str, str]) -> None:
         self.logs = logs
         self.env = env
+        self.unset: tuple[str, ...] = ()  # variables of ours the children must not inherit
         self.procs: dict[str, Proc] = {}
         self._generation: dict[str, int] = {}
 
@@ -233,15 +235,18 @@ class Procs:
         generation = self._generation.get(name, 0)
         self._generation[name] = generation + 1
         log = self.logs / (f"{name}.log" if generation == 0 else f"{name}.{generation}.log")
+        env = {**os.environ, **self.env, **(extra_env or {})}
+        for key in self.unset:
+            env.pop(key, None)
         with log.open("wb") as out:
             popen = subprocess.Popen(
                 [sys.executable, *args],
-                env={**os.environ, **self.env, **(extra_env or {})},
+                env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C in the terminal reaches us, not them
             )
-        proc = Proc(name, args, popen, log)
+        proc = Proc(name, args, popen, log, dict(extra_env or {}))
         self.procs[name] = proc
         return proc
 
@@ -253,7 +258,7 @@ class Procs:
 
     def restart(self, name: str) -> Proc:
         old = self.procs[name]
-        return self.start(name, old.args)
+        return self.start(name, old.args, old.extra_env)
 
     def check_alive(self) -> list[str]:
         return [name for name, proc in self.procs.items() if proc.popen.poll() is not None]

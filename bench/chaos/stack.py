@@ -35,12 +35,22 @@ class Shop:
 @dataclass(frozen=True)
 class StackOptions:
     database_url: str
-    redis_url: str
+    redis_url: str | None  # None: the embedded default (in-process worker and scheduler)
     run_dir: Path
     seed: int
     worker_threads: int = 4
     poll_interval_s: float = 5.0
     sweep_interval_s: float = 2.0
+    # Scaled out: the URLs serve + scheduler and the workers reach PostgreSQL at (the proxy).
+    app_database_url: str | None = None
+    worker_database_url: str | None = None
+    # Platform clock minus ours, seconds: a start-up option for one simulator, a POST
+    # /_sim/clock right after start for the other (the simulators' tolerance is 300 s).
+    clock_offsets: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        return self.redis_url is None
 
 
 @dataclass
@@ -68,30 +78,67 @@ class ChaosStack:
             port = free_port()
             self.sim_urls[platform] = f"http://127.0.0.1:{port}"
             hook = f"{self.url}/webhooks/{platform}"
-            extra = ("--seed", str(self.options.seed), "--time-factor", SIM_TIME_FACTOR)
+            extra = ["--seed", str(self.options.seed), "--time-factor", SIM_TIME_FACTOR]
+            offset = self.options.clock_offsets.get(platform, 0.0)
+            if offset < 0:  # behind: only a start-up option can do that (the clock never goes back)
+                extra += ["--clock-offset-s", str(offset)]
             self.procs.start(platform, simulator_args(platform, port, CREDENTIALS, hook, *extra))
             self.sim[platform] = httpx.Client(base_url=self.sim_urls[platform], timeout=15)
         self.procs.env = self.env()
-        self.procs.start("serve", ["-m", "storesync.cli", "serve"])
+        if self.options.embedded:
+            self.procs.unset = ("STORESYNC_REDIS_URL", "STORESYNC_BROKER_URL")
+        self.start_serve()
         for platform in PLATFORMS:
             health = f"{self.sim_urls[platform]}/_sim/health"
             wait_until(functools.partial(http_ok, health), 30, f"the {platform} simulator")
-        wait_until(lambda: http_ok(f"{self.url}/api/health"), 60, "storesync serve")
+            offset = self.options.clock_offsets.get(platform, 0.0)
+            if offset > 0:  # ahead: advanced right after it started
+                body = {"advance_seconds": offset}
+                _ok(self.sim[platform].post("/_sim/clock", json=body))
+        self.wait_serving()
+        if self.options.embedded:
+            return  # serve runs the worker and the scheduler in its own process
         for name in WORKERS:
             self.start_worker(name)
-        self.procs.start("scheduler", ["-m", "storesync.cli", "scheduler"])
+        self.procs.start("scheduler", ["-m", "storesync.cli", "scheduler"], self._app_db_env())
+
+    def wait_serving(self, timeout_s: float = 60) -> None:
+        wait_until(lambda: http_ok(f"{self.url}/api/health"), timeout_s, "storesync serve")
+
+    def start_serve(self) -> None:
+        self.procs.start("serve", ["-m", "storesync.cli", "serve"], self._app_db_env())
 
     def start_worker(self, name: str) -> None:
+        env = {}
+        if self.options.worker_database_url:
+            env["STORESYNC_DATABASE_URL"] = self.options.worker_database_url
         self.procs.start(
-            name, ["-m", "storesync.cli", "worker", "--threads", str(self.options.worker_threads)]
+            name,
+            ["-m", "storesync.cli", "worker", "--threads", str(self.options.worker_threads)],
+            env,
         )
+
+    def _app_db_env(self) -> dict[str, str]:
+        url = self.options.app_database_url
+        return {"STORESYNC_DATABASE_URL": url} if url else {}
+
+    def sim_clocks(self) -> dict[str, float]:
+        """Each simulator's clock offset as it reports it (platform minus real time)."""
+        return {p: float(_ok(c.get("/_sim/clock"))["offset"]) for p, c in self.sim.items()}
 
     def env(self) -> dict[str, str]:
         o = self.options
+        shared = (
+            {}
+            if o.redis_url is None
+            else {
+                "STORESYNC_REDIS_URL": o.redis_url,
+                "STORESYNC_BROKER_URL": o.redis_url,
+            }
+        )
         return {
             "STORESYNC_DATABASE_URL": o.database_url,
-            "STORESYNC_REDIS_URL": o.redis_url,
-            "STORESYNC_BROKER_URL": o.redis_url,
+            **shared,
             "STORESYNC_SECRET_KEY": self.secret_key,
             "STORESYNC_DATA_DIR": str(o.run_dir / "data"),
             "STORESYNC_HOST": "127.0.0.1",

@@ -62,6 +62,7 @@ class Traffic:
         self.engine = engine
         self.skus = skus
         self.rate = rate_per_s
+        self.rate_factor = 1.0  # a webhook storm multiplies the order rate for a while
         self.rng = random.Random(seed)
         self.orders: list[PlacedOrder] = []
         self.stats = TrafficStats()
@@ -91,7 +92,7 @@ class Traffic:
             if now >= next_order:
                 self._place(self.rng.choice(self.stack.shops))
                 # Exponential gaps: a Poisson stream of buyers, bursts included.
-                next_order = now + self.rng.expovariate(self.rate)
+                next_order = now + self.rng.expovariate(self.rate * self.rate_factor)
             while self._due and self._due[0][0] <= now:
                 _, _, index, move = heapq.heappop(self._due)
                 self._move(index, move)

@@ -37,6 +37,13 @@ FaultsFile = Annotated[
         "--faults", exists=True, dir_okay=False, help="A FaultProfile JSON file (see /_sim/faults)."
     ),
 ]
+ClockOffset = Annotated[
+    float,
+    typer.Option(
+        "--clock-offset-s",
+        help="Start the simulated clock this many seconds ahead of real time (negative: behind).",
+    ),
+]
 TimeFactor = Annotated[
     float, typer.Option(min=0.0, help="Scales webhook retry and delay waits (0.01 = 100x faster).")
 ]
@@ -78,6 +85,7 @@ def shopee(
     seed: Seed = 0,
     faults: FaultsFile = None,
     time_factor: TimeFactor = 1.0,
+    clock_offset_s: ClockOffset = 0.0,
 ) -> None:
     """Run the Shopee Open Platform v2 simulator."""
     from marketsim.shopee.app import DEFAULT_PARTNER_ID, DEFAULT_PARTNER_KEY, create_app
@@ -91,6 +99,7 @@ def shopee(
         seed=seed,
         faults=load_faults(faults, seed),
         time_factor=time_factor,
+        clock_offset_s=clock_offset_s,
     )
     creds = f"  partner_id  {pid}\n  partner_key {key}"
     _announce("shopee", host, port, creds, webhook_url)
@@ -107,6 +116,7 @@ def tiktok(
     seed: Seed = 0,
     faults: FaultsFile = None,
     time_factor: TimeFactor = 1.0,
+    clock_offset_s: ClockOffset = 0.0,
 ) -> None:
     """Run the TikTok Shop (API 202309) simulator."""
     # Imported lazily: each simulator loads only when asked for.
@@ -121,6 +131,7 @@ def tiktok(
         seed=seed,
         faults=load_faults(faults, seed),
         time_factor=time_factor,
+        clock_offset_s=clock_offset_s,
     )
     creds = f"  app_key     {key}\n  app_secret  {secret}"
     _announce("tiktok", host, port, creds, webhook_url)

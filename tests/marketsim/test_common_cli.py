@@ -69,3 +69,22 @@ def test_tiktok_command_builds_the_tiktok_app(served: list[tuple[Any, str, int]]
     _, _, port = served[0]
     assert port == 9002
     assert "ak" in result.output
+
+
+def test_clock_offset_starts_the_clock_ahead_or_behind(served: list[tuple[Any, str, int]]) -> None:
+    import time
+
+    assert runner.invoke(cli.app, ["shopee", "--clock-offset-s", "240"]).exit_code == 0
+    assert runner.invoke(cli.app, ["tiktok", "--clock-offset-s", "-240"]).exit_code == 0
+    (shopee, _, _), (tiktok, _, _) = served
+    from fastapi.testclient import TestClient
+
+    with TestClient(shopee) as http:
+        clock = http.get("/_sim/clock").json()
+        assert clock["offset"] == 240
+        assert abs(clock["now"] - (time.time() + 240)) < 5
+        http.post("/_sim/clock", json={"advance_seconds": 10})
+        http.post("/_sim/reset")
+        assert http.get("/_sim/clock").json()["offset"] == 240  # reset goes back to the start
+    with TestClient(tiktok) as http:
+        assert http.get("/_sim/clock").json()["offset"] == -240

@@ -117,3 +117,20 @@ def test_reset_forgets_state_and_restores_start_up_faults(http: TestClient, shop
     assert http.get("/_sim/clock").json()["offset"] == 0
     # Same seed, same ids after a reset.
     assert int(http.post("/_sim/shops", json={}).json()["shop_id"]) == shop_id
+
+
+def test_webhook_deliveries_list_every_attempt_read_only(http: TestClient) -> None:
+    page = http.get("/_sim/webhook/deliveries").json()
+    assert page == {"deliveries": [], "next": 0, "last": 0, "first_kept": 1}
+    sender = http.app.state.sim.ctx.webhooks  # type: ignore[attr-defined]
+    sender._record(b"{}", 1, {"event_id": "e-1"}, {"ok": True, "status": 204})
+    sender._record(b"{}", 2, {}, {"ok": False})
+    answer = http.get("/_sim/webhook/deliveries", params={"after": 0, "limit": 1}).json()
+    assert [(d["event_id"], d["status"], d["attempt"]) for d in answer["deliveries"]] == [
+        ("e-1", 204, 1)
+    ]
+    assert answer["next"] == 1
+    assert answer["last"] == 2
+    rest = http.get("/_sim/webhook/deliveries", params={"after": 1}).json()["deliveries"]
+    assert [(d["status"], d["ok"]) for d in rest] == [(None, False)]
+    assert http.get("/_sim/webhook/deliveries", params={"limit": 0}).status_code == 422

@@ -185,3 +185,29 @@ def test_delay_fault_lets_later_payloads_overtake() -> None:
     asyncio.run(main())
     assert rec.seqs == [2, 1]
     assert s.stats["delayed"] == 1
+
+
+def test_every_attempt_is_recorded_with_its_hash_event_id_and_status() -> None:
+    import hashlib
+
+    rec = Recorder(lambda n: 500 if n == 1 else 200)
+    s = sender(rec, schedule=(1,))
+    run(s, [{"seq": 1, "tts_notification_id": "n-1"}, {"seq": 2}])
+    page = s.deliveries_after(0, 10)
+    attempts = page["deliveries"]
+    assert [(d["attempt"], d["status"], d["ok"]) for d in attempts] == [
+        (1, 500, False),
+        (1, 200, True),
+        (2, 200, True),
+    ]
+    assert [d["seq"] for d in attempts] == [1, 2, 3]
+    first = encode_body({"seq": 1, "tts_notification_id": "n-1"})
+    assert attempts[0]["sha256"] == hashlib.sha256(first).hexdigest()
+    assert attempts[2]["sha256"] == attempts[0]["sha256"]  # the retry sends the same bytes
+    assert (attempts[0]["event_id"], attempts[1]["event_id"]) == ("n-1", None)
+    assert s.deliveries_after(2, 10)["deliveries"] == attempts[2:]
+    assert s.deliveries_after(0, 1)["next"] == 1
+    assert page["last"] == 3
+    assert page["first_kept"] == 1
+    s.reset()
+    assert s.deliveries_after(0, 10)["deliveries"] == []

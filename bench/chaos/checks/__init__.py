@@ -11,8 +11,9 @@ one run's `Evidence`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -27,6 +28,7 @@ from bench.chaos.checks import (
     no_known_oversell,
     retry_discipline,
     revoked_token_healed,
+    webhooks_acknowledged_stored,
 )
 from bench.chaos.checks.base import Check
 from bench.chaos.history import History
@@ -54,6 +56,10 @@ class Evidence:
     injected: dict[str, int]
     required: list[str]
     revoked: tuple[Shop, str] | None
+    mode: str = "scaled"  # or "embedded": one process, SQLite, no broker
+    # Each simulator's delivery attempts (GET /_sim/webhook/deliveries), oldest first.
+    deliveries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    clock_offsets: dict[str, float] = field(default_factory=dict)  # platform clock minus ours
 
 
 def _imported_exactly_once(e: Evidence) -> Check:
@@ -69,7 +75,7 @@ def _convergence(e: Evidence) -> Check:
 
 
 def _no_known_oversell(e: Evidence) -> Check:
-    return no_known_oversell.check(e.engine, e.placed, e.history)
+    return no_known_oversell.check(e.engine, e.placed, e.history, e.clock_offsets)
 
 
 def _checkpoints_monotonic(e: Evidence) -> Check:
@@ -77,7 +83,7 @@ def _checkpoints_monotonic(e: Evidence) -> Check:
 
 
 def _breakers(e: Evidence) -> Check:
-    return breakers.check(e.engine, e.logs, e.burst_platform, e.one_shop_each)
+    return breakers.check(e.engine, e.logs, e.burst_platform, e.one_shop_each, e.mode)
 
 
 def _retry_discipline(e: Evidence) -> Check:
@@ -89,7 +95,11 @@ def _dead_letters_have_codes(e: Evidence) -> Check:
 
 
 def _every_fault_injected(e: Evidence) -> Check:
-    return every_fault_injected.check(e.injected, e.required)
+    return every_fault_injected.check(e.injected, e.required, e.mode)
+
+
+def _webhooks_acknowledged_stored(e: Evidence) -> Check:
+    return webhooks_acknowledged_stored.check(e.engine, e.deliveries)
 
 
 def _revoked_token_healed(e: Evidence) -> Check:
@@ -99,6 +109,7 @@ def _revoked_token_healed(e: Evidence) -> Check:
 
 CHECKS: tuple[Callable[[Evidence], Check], ...] = (
     _imported_exactly_once,
+    _webhooks_acknowledged_stored,
     _no_duplicate_effects,
     _convergence,
     _no_known_oversell,

@@ -115,8 +115,9 @@ def _lines(engine: Engine) -> dict[tuple[str, str, str], Line]:
     for platform, ext_id, order_id, sku, qty, reserved_qty, oversold_qty, holds in rows(
         engine,
         "SELECT o.platform, o.external_id, o.id, v.sku, SUM(ol.quantity), SUM(ol.reserved_qty), "
-        "SUM(ol.oversold_qty), BOOL_OR(ol.holds_stock) FROM order_lines ol "
-        "JOIN orders o ON o.id = ol.order_id JOIN variants v ON v.id = ol.variant_id "
+        "SUM(ol.oversold_qty), MAX(CASE WHEN ol.holds_stock THEN 1 ELSE 0 END) "  # any line holds
+        "FROM order_lines ol JOIN orders o ON o.id = ol.order_id "
+        "JOIN variants v ON v.id = ol.variant_id "
         "GROUP BY o.platform, o.external_id, o.id, v.sku",
     ):
         lines[(platform, ext_id, sku)] = Line(

@@ -16,7 +16,12 @@ from bench.chaos.traffic import PlacedOrder
 Accepted = dict[tuple[str, str], float]  # (platform, order's external id) -> unix seconds
 
 
-def check(engine: Engine, placed: list[PlacedOrder], history: History) -> Check:
+def check(
+    engine: Engine,
+    placed: list[PlacedOrder],
+    history: History,
+    clock_offsets: dict[str, float] | None = None,
+) -> Check:
     oversold = rows(
         engine,
         "SELECT o.platform, o.external_id, o.shop_id, v.sku, v.id, ol.quantity, ol.oversold_qty "
@@ -25,7 +30,7 @@ def check(engine: Engine, placed: list[PlacedOrder], history: History) -> Check:
     )
     listing_of = _listing_of(engine)
     by_id = {(o.platform, o.order_id): o for o in placed}
-    accepted_from = _accepted_from(engine)
+    accepted_from = _accepted_from(engine, clock_offsets or {})
     lines, unexplained = [], []
     for platform, ext_id, shop_id, sku, variant_id, qty, oversold_qty in oversold:
         order = by_id.get((platform, ext_id))
@@ -67,11 +72,13 @@ def _listing_of(engine: Engine) -> dict[tuple[int, int], int]:
     }
 
 
-def _accepted_from(engine: Engine) -> Accepted:
+def _accepted_from(engine: Engine, clock_offsets: dict[str, float]) -> Accepted:
     """The platform's own acceptance second (floored): [created, created + 1) brackets it, where
-    the traffic's clock only bounds it from above (it reads the time after the answer)."""
+    the traffic's clock only bounds it from above (it reads the time after the answer). A
+    platform whose clock the run set off ours is brought back by the offset the run set (ground
+    truth, not StoreSync's estimate of it)."""
     return {
-        (platform, ext_id): created.timestamp()
+        (platform, ext_id): created.timestamp() - clock_offsets.get(str(platform), 0.0)
         for platform, ext_id, created in rows(
             engine, "SELECT platform, external_id, platform_created_at FROM orders"
         )
@@ -106,8 +113,15 @@ def _explain(
         if o.platform == order.platform and o.shop_external_id == order.shop_external_id
     ]
     since = last.at.timestamp() + 1.0
-    # only orders certainly accepted after the push landed
-    sold = sum(o.lines.get(sku, 0) for o in same_shop if since < earliest(o) <= accepted)
+    # Only orders certainly accepted after the push landed, and not after this one: the traffic
+    # places orders one at a time (one thread, each after the previous answer), so one it placed
+    # later was accepted later, even when the platform's floored second says "same second"
+    # (common in a webhook storm: counting it would blame this order for the next one's unit).
+    sold = sum(
+        o.lines.get(sku, 0)
+        for o in same_shop
+        if since < earliest(o) <= accepted and o.created_at <= order.created_at
+    )
     given_back = sum(
         o.lines.get(sku, 0)
         for o in same_shop

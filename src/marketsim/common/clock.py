@@ -13,10 +13,15 @@ import time
 
 
 class SimClock:
-    """Unix seconds: real time plus an offset that only ever grows (until `reset`)."""
+    """Unix seconds: real time plus an offset that only ever grows (until `reset`).
 
-    def __init__(self) -> None:
-        self._offset = 0.0
+    `start_offset_s` (may be negative) is where it starts and what `reset` goes back to: a
+    platform whose clock runs ahead of, or behind, its clients' from the start.
+    """
+
+    def __init__(self, start_offset_s: float = 0.0) -> None:
+        self._start = float(start_offset_s)
+        self._offset = self._start
         self._lock = threading.Lock()
 
     def now(self) -> float:
@@ -37,4 +42,4 @@ class SimClock:
 
     def reset(self) -> None:
         with self._lock:
-            self._offset = 0.0
+            self._offset = self._start

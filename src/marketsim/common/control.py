@@ -1,9 +1,10 @@
 """The control API under `/_sim/`, the same for every simulator.
 
 Tests, the demo and benchmarks drive a simulator through it: create connected shops, products
-and orders, move orders, read stock, set the webhook URL and faults, read call counts, advance
-the clock, reset. A simulator supplies a `SimPlatform` (its store) and a `SimContext` (its
-clock, faults, call log, rate limiter and webhook sender) and mounts `control_router`.
+and orders, move orders, read stock, set the webhook URL and faults, read call counts and every
+webhook delivery attempt, advance the clock, reset. A simulator supplies a `SimPlatform` (its
+store) and a `SimContext` (its clock, faults, call log, rate limiter and webhook sender) and
+mounts `control_router`.
 
 Errors answer `{"detail": "..."}` with 400 (bad input), 404 (unknown shop/sku/order) or 409
 (out of stock, illegal status move). The control API is never faulted, rate limited or logged
@@ -159,6 +160,15 @@ def control_router(platform: SimPlatform, ctx: SimContext) -> APIRouter:
             "idle": ctx.webhooks.idle,
             "recent": list(ctx.webhooks.log),
         }
+
+    @router.get("/webhook/deliveries")
+    async def get_webhook_deliveries(
+        after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    ) -> dict[str, Any]:
+        """Every delivery attempt numbered above `after` (read-only): the sha256 of the bytes
+        sent, the event id if the payload has one, the attempt and the HTTP status."""
+        return ctx.webhooks.deliveries_after(after, limit)
 
     @router.put("/webhook")
     async def put_webhook(body: WebhookIn) -> dict[str, Any]:

@@ -16,6 +16,11 @@ Faults (`FaultInjector.webhook()`, one decision per payload): drop (never sent, 
 `delay_seconds * time_factor`, off the ordered path), reorder (held back and sent after the next
 payload, or after `reorder_hold_s * time_factor` if none comes).
 
+Every attempt is also kept in `deliveries` (numbered, newest last, up to `MAX_DELIVERIES`): the
+sha256 of the exact bytes sent, the platform's event id when the payload carries one, the attempt
+number and the HTTP status (None when no answer came). `GET /_sim/webhook/deliveries` pages
+through it, so a test can prove every delivery the receiver acknowledged (2xx) was kept.
+
 Outside a running lifespan (e.g. httpx ASGITransport without lifespan handling) payloads wait
 in a backlog and go out when `start()` runs.
 """
@@ -24,8 +29,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import threading
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -36,6 +43,9 @@ from marketsim.common.faults import FaultInjector, WebhookDecision
 
 SignFn = Callable[[str, bytes], dict[str, str]]
 LostFn = Callable[[dict[str, Any]], None]
+MAX_DELIVERIES = 200_000
+# Where a platform puts its own id of an event, if it has one (TikTok); Shopee pushes have none.
+EVENT_ID_FIELDS = ("tts_notification_id", "event_id")
 
 
 def encode_body(payload: dict[str, Any]) -> bytes:
@@ -68,6 +78,9 @@ class WebhookSender:
         self.stats: Counter[str] = Counter()
         # The last attempts, newest last, for GET /_sim/webhook and for debugging a receiver.
         self.log: deque[dict[str, Any]] = deque(maxlen=200)
+        # Every attempt, numbered from 1 (see `deliveries_after`).
+        self.deliveries: deque[dict[str, Any]] = deque(maxlen=MAX_DELIVERIES)
+        self._delivery_seq = 0
         self._lock = threading.Lock()
         self._outstanding = 0
         self._backlog: list[dict[str, Any]] = []
@@ -134,6 +147,20 @@ class WebhookSender:
             self._outstanding = 0
         self.stats.clear()
         self.log.clear()
+        self.deliveries.clear()
+        self._delivery_seq = 0
+
+    def deliveries_after(self, after: int, limit: int) -> dict[str, Any]:
+        """Attempts numbered above `after`, oldest first, at most `limit`; `next` is the number
+        to ask after next time; `first_kept` tells whether older ones were dropped."""
+        items = [d for d in list(self.deliveries) if d["seq"] > after][:limit]
+        first_kept = self.deliveries[0]["seq"] if self.deliveries else self._delivery_seq + 1
+        return {
+            "deliveries": items,
+            "next": items[-1]["seq"] if items else max(after, 0),
+            "last": self._delivery_seq,
+            "first_kept": first_kept,
+        }
 
     # -- delivery ----------------------------------------------------------------------------
 
@@ -191,7 +218,7 @@ class WebhookSender:
                 self.stats["no_url"] += 1
                 self._lose(payload)
             return
-        if await self._attempt(body, attempt=1):
+        if await self._attempt(body, attempt=1, payload=payload):
             if primary:
                 self._finish()
             return
@@ -204,13 +231,13 @@ class WebhookSender:
         for i, delay in enumerate(self.retry_schedule_s, start=2):
             await asyncio.sleep(delay * self.time_factor)
             self.stats["retried"] += 1
-            if self.url is not None and await self._attempt(body, attempt=i):
+            if self.url is not None and await self._attempt(body, attempt=i, payload=payload):
                 if primary:
                     self._finish()
                 return
         self._give_up(payload, primary=primary)
 
-    async def _attempt(self, body: bytes, *, attempt: int) -> bool:
+    async def _attempt(self, body: bytes, *, attempt: int, payload: dict[str, Any]) -> bool:
         url = self.url
         assert url is not None
         assert self._client is not None
@@ -225,8 +252,26 @@ class WebhookSender:
             ok = 200 <= response.status_code < 300
             entry.update(ok=ok, status=response.status_code)
         self.log.append(entry)
+        self._record(body, attempt, payload, entry)
         self.stats["delivered" if ok else "attempt_failed"] += 1
         return ok
+
+    def _record(
+        self, body: bytes, attempt: int, payload: dict[str, Any], entry: dict[str, Any]
+    ) -> None:
+        event_id = next((payload[f] for f in EVENT_ID_FIELDS if payload.get(f)), None)
+        self._delivery_seq += 1
+        self.deliveries.append(
+            {
+                "seq": self._delivery_seq,
+                "sha256": hashlib.sha256(body).hexdigest(),
+                "event_id": str(event_id) if event_id is not None else None,
+                "attempt": attempt,
+                "status": entry.get("status"),
+                "ok": entry["ok"],
+                "at": time.time(),
+            }
+        )
 
     def _give_up(self, payload: dict[str, Any], *, primary: bool) -> None:
         self.stats["failed"] += 1

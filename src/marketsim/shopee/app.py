@@ -39,11 +39,12 @@ def create_app(
     refresh_ttl_s: float = REFRESH_TTL_S,
     retry_schedule_s: Sequence[float] = push.RETRY_SCHEDULE_S,
     push_timeout_s: float = 5.0,
+    clock_offset_s: float = 0.0,
 ) -> FastAPI:
     """A fresh simulator; `app.state.sim` is its `ShopeeApi` (store, context) for tests."""
     profile = faults or FaultProfile(seed=seed)
     injector = FaultInjector(profile.model_copy(deep=True))
-    clock = SimClock()
+    clock = SimClock(clock_offset_s)
     store = ShopeeStore(clock, seed=seed, access_ttl_s=access_ttl_s, refresh_ttl_s=refresh_ttl_s)
     sender = WebhookSender(
         push.push_signer(partner_key),

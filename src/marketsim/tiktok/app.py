@@ -40,6 +40,7 @@ def create_app(
     faults: FaultProfile | None = None,
     time_factor: float = 1.0,
     config: TikTokConfig | None = None,
+    clock_offset_s: float = 0.0,
 ) -> FastAPI:
     """`seed` fixes generated ids; `faults.seed` (default: `seed`) fixes the fault sequence.
 
@@ -54,7 +55,7 @@ def create_app(
     )
     sender.url = webhook_url
     ctx = SimContext(
-        clock=SimClock(),
+        clock=SimClock(clock_offset_s),
         faults=injector,
         calls=CallLog(),
         limiter=RateLimiter(),
