@@ -3,9 +3,11 @@ builders themselves live in tests/seeds.py, shared with the unit flow tests)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 
 import pytest
+import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,3 +40,19 @@ def seed(factory: sessionmaker[Session]) -> Seed:
             return shop.id, variant.id
 
     return _seed
+
+
+def flush_namespace(redis_url: str, prefix: str) -> None:
+    """Delete every key under `prefix`: what a Redis restart without persistence does to them."""
+    client = redis.Redis.from_url(redis_url)
+    for name in client.scan_iter(match=prefix + "*"):
+        client.delete(name)
+    client.close()
+
+
+@pytest.fixture
+def namespace(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test's own on the shared Redis, removed afterwards."""
+    prefix = f"storesync:test:{uuid.uuid4().hex[:10]}:"
+    yield prefix
+    flush_namespace(redis_url, prefix)

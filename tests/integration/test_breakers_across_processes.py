@@ -7,41 +7,25 @@ import json
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storesync.db.engine import make_session_factory, unit_of_work
+from storesync.db.engine import unit_of_work
 from storesync.db.models import BreakerEvent
 from storesync.resilience.breaker import Breakers, Outcome, State
 from storesync.resilience.events import history_recorder, recorded_state
 from storesync.resilience.state import RedisState
 from tests.integration.breaker_policy import POLICY
+from tests.integration.conftest import flush_namespace
 
 pytestmark = pytest.mark.redis
 
 KEY = "tiktok:2"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def namespace(redis_url: str) -> Iterator[str]:
-    prefix = f"storesync:test:{uuid.uuid4().hex[:10]}:"
-    yield prefix
-    client = redis.Redis.from_url(redis_url)
-    for name in client.scan_iter(match=prefix + "*"):
-        client.delete(name)
-    client.close()
-
-
-@pytest.fixture
-def factory(engine: Engine) -> sessionmaker[Session]:
-    return make_session_factory(engine)
 
 
 def breakers(redis_url: str, namespace: str, factory: sessionmaker[Session]) -> Breakers:
@@ -113,10 +97,7 @@ def test_an_open_breaker_stays_open_when_redis_loses_its_state(
         first.record(KEY, first.admit(KEY), Outcome.FAILURE)
     assert not first.admit(KEY).allowed
     # A Redis restart without persistence (as the chaos run does): every key is gone.
-    client = redis.Redis.from_url(redis_url)
-    for name in client.scan_iter(match=namespace + "*"):
-        client.delete(name)
-    client.close()
+    flush_namespace(redis_url, namespace)
 
     second = breakers(redis_url, namespace, factory)
     refused = second.admit(KEY)

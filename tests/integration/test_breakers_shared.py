@@ -4,9 +4,6 @@ every transition is recorded once, with who and why, in `breaker_events`."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import pytest
 import redis
 from sqlalchemy import Engine, select
@@ -23,16 +20,6 @@ pytestmark = pytest.mark.redis
 
 KEY = "shopee:42"
 POLICY = BreakerPolicy(min_calls=4, open_s=30, probes=3)
-
-
-@pytest.fixture
-def namespace(redis_url: str) -> Iterator[str]:
-    prefix = f"storesync:test:{uuid.uuid4().hex[:10]}:"
-    yield prefix
-    client = redis.Redis.from_url(redis_url)
-    for name in client.scan_iter(match=prefix + "*"):
-        client.delete(name)
-    client.close()
 
 
 def process(redis_url: str, namespace: str, clock: FakeClock, seen: list[Transition]) -> Breakers:

@@ -3,43 +3,19 @@ the latest reduction per shop and family is the truth the shared state is rebuil
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import pytest
 import redis
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from storesync.db.engine import make_session_factory
 from storesync.resilience.events import recorded_reduction, reduction_recorder
 from storesync.resilience.ratelimit import AdaptivePolicy, Budgets, RateLimiter
 from storesync.resilience.state import RedisState
+from tests.integration.conftest import flush_namespace
 from tests.unit.resilience.fakes import FakeClock
 
 pytestmark = pytest.mark.redis
 
 SCOPE, FAMILY = "shopee:5", "orders"
-
-
-@pytest.fixture
-def namespace(redis_url: str) -> Iterator[str]:
-    prefix = f"storesync:test:{uuid.uuid4().hex[:10]}:"
-    yield prefix
-    _flush(redis_url, prefix)
-
-
-def _flush(redis_url: str, prefix: str) -> None:
-    """What a Redis restart without persistence does to our keys."""
-    client = redis.Redis.from_url(redis_url)
-    for name in client.scan_iter(match=prefix + "*"):
-        client.delete(name)
-    client.close()
-
-
-@pytest.fixture
-def factory(engine: Engine) -> sessionmaker[Session]:
-    return make_session_factory(engine)
 
 
 def limiter(
@@ -66,7 +42,7 @@ def test_a_reduction_is_rebuilt_after_redis_lost_it(
     clock.advance(2)
     first.throttled(SCOPE, "shopee", FAMILY)  # a second burst of 429s: a quarter of the budget
     assert first.factor(SCOPE, FAMILY) == pytest.approx(0.25)
-    _flush(redis_url, namespace)
+    flush_namespace(redis_url, namespace)
 
     restarted = limiter(redis_url, namespace, factory, clock)
     assert restarted.factor(SCOPE, FAMILY) == pytest.approx(0.25)
@@ -91,5 +67,5 @@ def test_a_fully_recovered_reduction_is_not_brought_back(
     clock = FakeClock()
     limiter(redis_url, namespace, factory, clock).throttled(SCOPE, "shopee", FAMILY)
     clock.advance(10 * AdaptivePolicy().window_s)
-    _flush(redis_url, namespace)
+    flush_namespace(redis_url, namespace)
     assert limiter(redis_url, namespace, factory, clock).factor(SCOPE, FAMILY) == 1.0

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -18,16 +16,6 @@ from tests.unit.resilience.fakes import FakeClock
 pytestmark = pytest.mark.redis
 
 SCOPE = "tiktok:7"
-
-
-@pytest.fixture
-def namespace(redis_url: str) -> Iterator[str]:
-    prefix = f"storesync:test:{uuid.uuid4().hex[:10]}:"
-    yield prefix
-    client = redis.Redis.from_url(redis_url)
-    for name in client.scan_iter(match=prefix + "*"):
-        client.delete(name)
-    client.close()
 
 
 def limiter(
