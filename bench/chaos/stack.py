@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 
 from bench.chaos.services import Procs, http_ok, wait_until
+from storesync.db.engine import make_engine, make_session_factory
+from storesync.testing.auth import bearer, issue_key
 from storesync.testing.oauth import connect_shop
 from storesync.testing.ports import free_port
 from storesync.testing.sims import PLATFORMS, AppCredentials, simulator_args
@@ -68,7 +70,8 @@ class ChaosStack:
         self.metrics_dir = self.options.run_dir / "metrics"
         self.metrics_dir.mkdir(exist_ok=True)
         self.procs = Procs(self.options.run_dir / "logs", {})
-        self.api = httpx.Client(base_url=self.url, timeout=30)
+        self.api = httpx.Client(base_url=self.url, timeout=30)  # the admin key once serving
+        self.api_headers: dict[str, str] = {}
         self.sim: dict[str, httpx.Client] = {}
 
     # --- start ---------------------------------------------------------------------------------
@@ -96,6 +99,7 @@ class ChaosStack:
                 body = {"advance_seconds": offset}
                 _ok(self.sim[platform].post("/_sim/clock", json=body))
         self.wait_serving()
+        self.authorize()
         if self.options.embedded:
             return  # serve runs the worker and the scheduler in its own process
         for name in WORKERS:
@@ -104,6 +108,17 @@ class ChaosStack:
 
     def wait_serving(self, timeout_s: float = 60) -> None:
         wait_until(lambda: http_ok(f"{self.url}/api/health"), timeout_s, "storesync serve")
+
+    def authorize(self) -> None:
+        """Every /api/v1 route wants a key: one admin key for the run, made in the database
+        itself (serve has migrated it by the time it answers), so every process accepts it."""
+        engine = make_engine(self.options.database_url)
+        try:
+            key = issue_key(make_session_factory(engine), name="chaos")
+        finally:
+            engine.dispose()
+        self.api_headers = bearer(key)
+        self.api.headers.update(self.api_headers)
 
     def start_serve(self) -> None:
         self.procs.start("serve", ["-m", "storesync.cli", "serve"], self._app_db_env())

@@ -183,7 +183,9 @@ class Traffic:
         body: dict[str, Any] = {"delta": RESTOCK_UNITS, "reason": "adjustment", "note": "chaos"}
         try:
             answer = self._http.post(
-                f"{self.stack.url}/api/v1/inventory/{sku}/adjustments", json=body
+                f"{self.stack.url}/api/v1/inventory/{sku}/adjustments",
+                json=body,
+                headers=self.stack.api_headers,
             )
         except httpx.HTTPError:
             self.stats.restock_errors += 1

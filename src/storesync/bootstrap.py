@@ -31,6 +31,7 @@ from storesync.observability.health import HealthCheck
 from storesync.order import tasks as _order_tasks
 from storesync.reconcile import tasks as _reconcile_tasks
 from storesync.resilience.service import Resilience, build_resilience
+from storesync.retention import tasks as _retention_tasks
 from storesync.shop import tasks as _shop_tasks
 from storesync.shop.clients import ShopClients
 from storesync.shop.crypto import TokenCipher
@@ -46,6 +47,7 @@ TASK_MODULES = (
     _listing_tasks,
     _order_tasks,
     _reconcile_tasks,
+    _retention_tasks,
     _shop_tasks,
     _webhook_tasks,
 )
@@ -139,7 +141,8 @@ def build_container(settings: Settings | None = None) -> Container:
     )
     clients = ShopClients(
         build=lambda platform, creds, on_tokens: build_client(settings, platform, creds, on_tokens),
-        cipher=TokenCipher(settings.ensure_secret_key()),
+        # The method, not its value: a running process picks up `storesync keys rotate|retire`.
+        cipher=TokenCipher(settings.secret_keys),
         session_factory=session_factory,
         wrap=resilience.wrap,
     )

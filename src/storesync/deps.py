@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
+from pydantic import StringConstraints
 from sqlalchemy.orm import Session, sessionmaker
 
 from storesync.config import Settings
@@ -68,3 +69,25 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 JobsDep = Annotated[Jobs, Depends(_jobs)]
 ClientsDep = Annotated[ShopClients, Depends(_clients)]
 ResilienceDep = Annotated[Resilience, Depends(_resilience)]
+
+
+# --- bounded request values: bad input is a 422 here, never a 500 from the database ----------
+
+# Ids are INTEGER columns: 32-bit on PostgreSQL (a larger value there is NumericValueOutOfRange,
+# a 503) and 64-bit on SQLite (past that, OverflowError, a 500). The narrower one bounds both.
+MAX_ID = 2**31 - 1
+# The largest page one request returns: a dashboard table or an export loop's page, never a
+# whole table serialised by one request.
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 100
+# OFFSET n reads and drops n rows first; past a million, narrow the query with its filters.
+MAX_OFFSET = 1_000_000
+
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+ShopIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+
+# PostgreSQL text cannot hold a NUL (SQLite can): in a body's free text it would come back from
+# the database as a DataError, a 503. The middleware refuses NULs in paths and query strings.
+NoNul = StringConstraints(pattern=r"^[^\x00]*$")

@@ -23,6 +23,7 @@ from storesync.api.app import create_app
 from storesync.bootstrap import build_container
 from storesync.config import Settings
 from storesync.db.migrate import upgrade
+from storesync.testing.auth import bearer, issue_key
 from storesync.testing.oauth import connect_shop
 from storesync.testing.ports import free_port
 from storesync.testing.sims import AppCredentials
@@ -103,10 +104,12 @@ class Stack:
         )
         upgrade(self.settings.effective_database_url)
         self.container = build_container(self.settings)
+        # Every /api/v1 route wants a key; the tests act as an admin.
+        self.key = issue_key(self.container.session_factory, name="e2e")
         self.app = create_app(self.container, background=True)
         self.storesync = AppServer(self.app, port)
         self.storesync.start()
-        self.api = httpx.Client(base_url=self.url, timeout=30)
+        self.api = httpx.Client(base_url=self.url, headers=bearer(self.key), timeout=30)
         return self
 
     def reschedule(self, **intervals: float) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from storesync.auth.identity import cli_identity
 from storesync.db.engine import unit_of_work
 from storesync.db.models import DeadLetter, Order
 from storesync.observability.context import correlation_id
@@ -100,14 +101,15 @@ def test_a_job_that_failed_for_good_is_kept_replayed_after_the_fix_and_discarded
     assert shop_row(stack, shop_id)["status"] == "active"
     assert _orders(stack) == 0  # webhooks are still dropped; only the replayed poll imports
 
-    replayed = _cli(stack, "replay", str(poll.id), "--actor", "ops-alice")
+    replayed = _cli(stack, "replay", str(poll.id))
     assert replayed.returncode == 0, replayed.stderr
     assert "replayed, succeeded" in replayed.stderr
     assert _orders(stack) == 1
     with unit_of_work(stack.container.session_factory) as session:
         row = session.get(DeadLetter, poll.id)
         assert row is not None
-        assert (row.status, row.resolved_by) == ("replayed", "ops-alice")
+        # Who replayed it is who ran the command, cli:<OS user>.
+        assert (row.status, row.resolved_by) == ("replayed", cli_identity().actor)
 
     twice = _cli(stack, "replay", str(poll.id))
     assert twice.returncode == 1

@@ -27,6 +27,7 @@ from storesync.errors import (
     SyncError,
     ValidationError,
 )
+from storesync.testing.auth import bearer, issue_key
 
 NINE = [
     (ValidationError, 422, "low"),
@@ -50,6 +51,7 @@ class NewShop(BaseModel):
 def _app(make_container: Callable[..., Container]) -> FastAPI:
     container = make_container()
     app = create_app(container)
+    app.state.test_key = bearer(issue_key(container.session_factory))
 
     @app.get("/_test/raise/{code}")
     def raise_code(code: str) -> None:
@@ -74,7 +76,8 @@ def _app(make_container: Callable[..., Container]) -> FastAPI:
 
 @pytest.fixture
 def client(make_container: Callable[..., Container]) -> Iterator[TestClient]:
-    with TestClient(_app(make_container)) as test_client:
+    app = _app(make_container)
+    with TestClient(app, base_url="http://127.0.0.1", headers=app.state.test_key) as test_client:
         yield test_client
 
 
@@ -167,7 +170,7 @@ def test_rate_limit_envelope_carries_retry_after(make_container: Callable[..., C
     def slow_down() -> None:
         raise RateLimitError("slow down", retry_after=7.2)
 
-    with TestClient(app) as test_client:
+    with TestClient(app, base_url="http://127.0.0.1", headers=app.state.test_key) as test_client:
         response = test_client.get("/_test/slow-down")
     assert response.status_code == 429
     assert response.headers["retry-after"] == "7"

@@ -3,6 +3,7 @@ reason and are recorded with who and why, unknown keys are clear errors, health 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -12,6 +13,7 @@ from storesync.api.app import create_app
 from storesync.bootstrap import Container
 from storesync.db.engine import unit_of_work
 from storesync.db.models import Shop
+from storesync.testing.auth import bearer, issue_key
 
 
 @pytest.fixture
@@ -24,7 +26,8 @@ def client(make_container: Callable[..., Container]) -> Iterator[TestClient]:
                 Shop(platform="tiktok", external_id="T-9", name="TikTok One"),
             ]
         )
-    with TestClient(create_app(container)) as test_client:
+    key = bearer(issue_key(container.session_factory, name="ana"))
+    with TestClient(create_app(container), base_url="http://127.0.0.1", headers=key) as test_client:
         yield test_client
 
 
@@ -37,17 +40,14 @@ def test_every_connected_shop_has_a_closed_breaker_listed(client: TestClient) ->
 
 
 def test_force_open_then_reset_are_recorded_with_actor_and_reason(client: TestClient) -> None:
-    opened = client.post(
-        "/api/v1/breakers/shopee:1/open", json={"reason": "planned maintenance", "actor": "ana"}
-    )
+    # Who did it is the authenticated key (`key:<id>:<name>`), never a name the body claims.
+    opened = client.post("/api/v1/breakers/shopee:1/open", json={"reason": "planned maintenance"})
     assert opened.status_code == 200, opened.text
     assert (opened.json()["from_state"], opened.json()["to_state"]) == ("closed", "forced_open")
     one = client.get("/api/v1/breakers/shopee:1").json()
-    assert (one["state"], one["actor"], one["reason"]) == (
-        "forced_open",
-        "ana",
-        "planned maintenance",
-    )
+    actor = one["actor"]
+    assert re.fullmatch(r"key:\d+:ana", actor)
+    assert (one["state"], one["reason"]) == ("forced_open", "planned maintenance")
     assert one["opened_at"] is not None
     assert {r["family"] for r in one["rates"]} == {"auth", "catalog", "stock", "orders", "push"}
     health = client.get("/api/health").json()["components"]
@@ -56,13 +56,13 @@ def test_force_open_then_reset_are_recorded_with_actor_and_reason(client: TestCl
 
     reset = client.post("/api/v1/breakers/shopee:1/reset", json={"reason": "maintenance over"})
     assert reset.status_code == 200
-    assert reset.json()["actor"] == "api"
+    assert reset.json()["actor"] == actor
     after = client.get("/api/v1/breakers/shopee:1").json()
     assert (after["state"], after["ramp_percent"]) == ("closed", 10)  # traffic ramps back
     events = client.get("/api/v1/breakers/shopee:1/events").json()
     assert [(e["from_state"], e["to_state"], e["actor"], e["reason"]) for e in events] == [
-        ("forced_open", "closed", "api", "maintenance over"),
-        ("closed", "forced_open", "ana", "planned maintenance"),
+        ("forced_open", "closed", actor, "maintenance over"),
+        ("closed", "forced_open", actor, "planned maintenance"),
     ]
 
 

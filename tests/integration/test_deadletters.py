@@ -7,6 +7,7 @@ their delays); the dead-letter middleware is the one `build_container` installs.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ from storesync.deadletter.middleware import DeadLetterMiddleware
 from storesync.errors import PlatformAPIError, SyncConflictError, ValidationError
 from storesync.observability.context import correlation_id
 from storesync.observability.metrics import REGISTRY
+from storesync.testing.auth import bearer, issue_key
 from storesync.testing.drain import drain
 from storesync.worker.registry import TASKS, task
 
@@ -247,7 +249,11 @@ def test_the_api_lists_filters_shows_replays_and_discards(container: Container) 
     _run(container)
     first = _kept(container, "cid-api-00000001")
     second = _kept(container, "cid-api-00000002")
-    api = TestClient(create_app(container))
+    api = TestClient(
+        create_app(container),
+        base_url="http://127.0.0.1",
+        headers=bearer(issue_key(container.session_factory, name="alice")),
+    )
 
     listed = api.get("/api/v1/deadletters", params={"status": "dead"}).json()
     assert {row["id"] for row in listed} == {first.id, second.id}
@@ -263,9 +269,11 @@ def test_the_api_lists_filters_shows_replays_and_discards(container: Container) 
     assert api.get("/api/v1/deadletters/999999").status_code == 404
 
     Cause.broken.clear()
-    replayed = api.post(f"/api/v1/deadletters/{first.id}/replay", json={"actor": "alice"})
+    replayed = api.post(f"/api/v1/deadletters/{first.id}/replay")
     assert replayed.status_code == 202, replayed.text
-    assert (replayed.json()["status"], replayed.json()["resolved_by"]) == ("replayed", "alice")
+    # Who replayed it is the authenticated key, `key:<id>:<name>`.
+    assert replayed.json()["status"] == "replayed"
+    assert re.fullmatch(r"key:\d+:alice", replayed.json()["resolved_by"])
     _run(container)
     assert "A" in Cause.done
     again = api.post(f"/api/v1/deadletters/{first.id}/replay")
@@ -274,4 +282,5 @@ def test_the_api_lists_filters_shows_replays_and_discards(container: Container) 
     dropped = api.post(f"/api/v1/deadletters/{second.id}/discard", json={"reason": "known bug"})
     assert dropped.status_code == 200
     assert (dropped.json()["status"], dropped.json()["note"]) == ("discarded", "known bug")
+    assert dropped.json()["resolved_by"] == replayed.json()["resolved_by"]
     assert api.get("/api/v1/deadletters", params={"status": "dead"}).json() == []

@@ -22,6 +22,7 @@ import pytest
 
 from marketsim.common.server import BackgroundServer
 from marketsim.shopee.app import create_app as create_shopee
+from storesync.auth.identity import cli_identity
 from storesync.bootstrap import Container, build_container
 from storesync.config import Settings
 from storesync.db.base import utcnow
@@ -115,13 +116,12 @@ def connect(container: Container, sim: ShopeeSim, sim_shop: int | None = None) -
     if sim_shop is None:
         sim_shop = sim.control.post("/_sim/shops", json={"name": "Lifecycle"}).json()["shop_id"]
     with unit_of_work(container.session_factory) as session:
-        service = ShopService(session, container.clients, "http://127.0.0.1:9", b"k" * 32)
-        consent = service.start_connect(Platform.SHOPEE) + f"&shop_id={sim_shop}"
+        service = ShopService(session, container.clients, "http://127.0.0.1:9")
+        consent = service.start_connect(Platform.SHOPEE, cli_identity()) + f"&shop_id={sim_shop}"
         redirect = httpx.get(consent, follow_redirects=False).headers["location"]
         query = {k: v[0] for k, v in parse_qs(urlsplit(redirect).query).items()}
-        shops = service.complete_connect(
-            Platform.SHOPEE, query["code"], query["state"], str(sim_shop)
-        )
+        actor = service.redeem_state(Platform.SHOPEE, query["state"], None)
+        shops = service.complete_connect(Platform.SHOPEE, query["code"], str(sim_shop), actor)
         return shops[0].id
 
 

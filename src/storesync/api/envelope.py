@@ -25,12 +25,14 @@ from storesync.errors import (
     ValidationError,
 )
 from storesync.observability.context import current_correlation_id
+from storesync.observability.redact import redact
 
 log = structlog.get_logger(__name__)
 
 
 def error_response(error: StoreSyncError) -> JSONResponse:
-    body = {"error": {**error.to_dict(), "correlation_id": current_correlation_id()}}
+    # redact(): a second line of defence; clients never quote secrets into details themselves.
+    body = {"error": {**redact(error.to_dict()), "correlation_id": current_correlation_id()}}
     headers = {}
     if error.retry_after is not None:
         headers["Retry-After"] = str(max(1, round(error.retry_after)))
@@ -83,7 +85,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        return error_response(_http_exception_error(exc))
+        response = error_response(_http_exception_error(exc))
+        # Starlette's own headers, e.g. the `Allow` a 405 must carry (RFC 9110, 15.5.6).
+        response.headers.update(exc.headers or {})
+        return response
 
     async def on_database(_: Request, exc: Exception) -> JSONResponse:
         # Driver messages carry host names and SQL: log them, never send them.

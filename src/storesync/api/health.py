@@ -3,6 +3,9 @@
 The database is essential (down → 503, status "down"); Redis and the broker are optional (down →
 "degraded", still 200, because the product keeps working on the database alone); so does an open
 circuit breaker or a shop that fell back to fast polling.
+
+Anyone may ask whether StoreSync is up (load balancers, uptime checks); only a viewer sees the
+components, shop ids and counters behind the answer.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from storesync import __version__
+from storesync.auth.identity import Role
+from storesync.auth.policy import PUBLIC, MaybeActor
 from storesync.bootstrap import Container
 
 router = APIRouter()
@@ -86,7 +91,9 @@ def health_report(container: Container) -> tuple[int, dict[str, Any]]:
     }
 
 
-@router.get("/api/health", tags=["operations"], summary="Component health")
-def health(request: Request) -> JSONResponse:
+@router.get("/api/health", tags=["operations"], summary="Component health", dependencies=[PUBLIC])
+def health(request: Request, who: MaybeActor) -> JSONResponse:
     status_code, body = health_report(request.app.state.container)
+    if who is None or not who.role.allows(Role.VIEWER):
+        body = {"status": body["status"]}
     return JSONResponse(body, status_code=status_code)

@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from fastapi import Path
+from pydantic import AfterValidator, BaseModel, Field
 
 from storesync.db.models import BreakerEvent
+from storesync.deps import MAX_ID, NoNul
 from storesync.resilience.breaker import REFUSING, BreakerView, Transition
 
 
 def _at(epoch: float | None) -> datetime | None:
     return None if not epoch else datetime.fromtimestamp(epoch, UTC)
+
+
+def _shop_in_range(key: str) -> str:
+    # The shop part becomes a database id (parse_key refuses anything else that is not "app").
+    _, _, shop = key.partition(":")
+    try:
+        shop_id = int(shop)
+    except ValueError:
+        return key
+    if not 1 <= shop_id <= MAX_ID:
+        raise ValueError(f"the shop id must be between 1 and {MAX_ID}")
+    return key
+
+
+# breaker_events.breaker is 64 characters: a longer key names no breaker.
+BreakerKey = Annotated[
+    str,
+    Path(min_length=3, max_length=64, description="<platform>:<shop id> or <platform>:app"),
+    AfterValidator(_shop_in_range),
+]
 
 
 class RateOut(BaseModel):
@@ -66,8 +89,9 @@ class BreakerOut(BaseModel):
 
 
 class BreakerActionIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=500, description="why, for the history")
-    actor: str | None = Field(default=None, max_length=100, description="who; default: api")
+    reason: Annotated[str, NoNul] = Field(
+        min_length=1, max_length=500, description="why, for the history"
+    )
 
 
 class TransitionOut(BaseModel):

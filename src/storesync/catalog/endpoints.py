@@ -2,32 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter
-from pydantic import BaseModel
 from sqlalchemy import select
 
+from storesync.auth.policy import VIEWER
+from storesync.catalog.schemas import ReviewItem
 from storesync.db.models import CatalogReview
-from storesync.deps import Db
+from storesync.deps import DEFAULT_PAGE_SIZE, Db, Limit, Offset
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
 
 
-class ReviewItem(BaseModel):
-    id: int
-    shop_id: int
-    external_item_id: str
-    external_variant_id: str
-    seller_sku: str | None
-    name: str
-    reason: str
-    created_at: datetime
-
-
-@router.get("/review", response_model=list[ReviewItem], summary="Listings to review")
-def review(db: Db, include_resolved: bool = False) -> list[ReviewItem]:
-    query = select(CatalogReview).order_by(CatalogReview.id)
+@router.get(
+    "/review",
+    response_model=list[ReviewItem],
+    summary="Listings to review",
+    dependencies=[VIEWER],
+)
+def review(
+    db: Db, include_resolved: bool = False, limit: Limit = DEFAULT_PAGE_SIZE, offset: Offset = 0
+) -> list[ReviewItem]:
+    query = select(CatalogReview).order_by(CatalogReview.id).limit(limit).offset(offset)
     if not include_resolved:
         query = query.where(CatalogReview.resolved.is_(False))
     return [ReviewItem.model_validate(row, from_attributes=True) for row in db.scalars(query)]

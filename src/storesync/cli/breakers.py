@@ -2,13 +2,15 @@
 
 Breaker state lives where the running processes keep it: in Redis when scaled out (this command
 then acts on it directly), or inside the server's own process on the embedded default (this
-command then asks that server through its API at STORESYNC_PUBLIC_URL, or `--url`). Either way a
-reset or force-open is recorded in `breaker_events` with who (`--actor`, default: your OS user)
-and why (`--reason`, required).
+command then asks that server through its API at STORESYNC_PUBLIC_URL, or `--url`, with the key
+in STORESYNC_API_KEY or, if unset, a short-lived operator key this command makes and revokes).
+Either way a reset or force-open is recorded in `breaker_events` and the audit log with who
+(`cli:<OS user>`, or the key) and why (`--reason`, required).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -19,6 +21,9 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
+from storesync.audit import service as audit
+from storesync.auth import service as access
+from storesync.auth.identity import Role, cli_identity
 from storesync.bootstrap import Container, build_container
 from storesync.breaker.resume import resume_shop
 from storesync.breaker.schemas import BreakerOut, TransitionOut
@@ -27,14 +32,13 @@ from storesync.db.engine import unit_of_work
 from storesync.db.models import Shop
 from storesync.errors import StoreSyncError
 from storesync.resilience import events
-from storesync.resilience.service import breaker_key, default_actor, parse_key
+from storesync.resilience.service import breaker_key, parse_key
 
 app = typer.Typer(help="Circuit breakers per platform and shop.", no_args_is_help=True)
 
 ShopOpt = typer.Option(None, "--shop", help="Shop id (see `GET /api/v1/shops`).")
 KeyOpt = typer.Option(None, "--key", help="Breaker key instead of --shop, e.g. shopee:app.")
 ReasonOpt = typer.Option(..., "--reason", help="Why, for the history.")
-ActorOpt = typer.Option(None, "--actor", help="Who, for the history (default: your OS user).")
 UrlOpt = typer.Option(None, "--url", help="Ask this server's API (default: direct with Redis).")
 
 
@@ -68,8 +72,10 @@ def _key(container: Container, shop: int | None, key: str | None) -> str:
 class _Api:
     """The running server's API, for state that lives in its process (embedded default)."""
 
-    def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url.rstrip("/"), timeout=10)
+    def __init__(self, url: str, key: str) -> None:
+        self.http = httpx.Client(
+            base_url=url.rstrip("/"), timeout=10, headers={"Authorization": f"Bearer {key}"}
+        )
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
@@ -88,19 +94,33 @@ class _Api:
         return body
 
 
-def _remote(container: Container, url: str | None) -> _Api | None:
-    if url:
-        return _Api(url)
-    if container.settings.redis_url:
-        return None  # the state is in Redis: act on it directly
-    return _Api(container.settings.effective_public_url)
+@contextmanager
+def _remote(container: Container, url: str | None) -> Iterator[_Api | None]:
+    if not url and container.settings.redis_url:
+        yield None  # the state is in Redis: act on it directly
+        return
+    key = os.environ.get("STORESYNC_API_KEY")
+    made = None
+    if not key:
+        # Whoever runs this can write the database anyway; a key that lives for one command is
+        # simpler than asking them to make one, and the audit log still names them.
+        with unit_of_work(container.session_factory) as session:
+            made = access.create_api_key(
+                session, cli_identity().actor, Role.OPERATOR, created_by=cli_identity().actor
+            )
+        key = made.key
+    try:
+        yield _Api(url or container.settings.effective_public_url, key)
+    finally:
+        if made is not None:
+            with unit_of_work(container.session_factory) as session:
+                access.revoke_api_key(session, made.id)
 
 
 @app.command("list")
 def list_cmd(url: str | None = UrlOpt) -> None:
     """Every breaker: state, failure rate, since when, next probe, ramp."""
-    with _container() as container:
-        api = _remote(container, url)
+    with _container() as container, _remote(container, url) as api:
         rows = api.request("GET", "") if api else _direct_list(container)
     table = Table(
         "breaker", "shop", "state", "failure rate", "calls", "since", "next probe", "ramp"
@@ -134,11 +154,10 @@ def reset_cmd(
     shop: int | None = ShopOpt,
     key: str | None = KeyOpt,
     reason: str = ReasonOpt,
-    actor: str | None = ActorOpt,
     url: str | None = UrlOpt,
 ) -> None:
     """Close a breaker now (traffic then ramps back 10 → 25 → 50 → 100 %)."""
-    _act("reset", shop, key, reason, actor, url)
+    _act("reset", shop, key, reason, url)
 
 
 @app.command("open")
@@ -146,27 +165,34 @@ def open_cmd(
     shop: int | None = ShopOpt,
     key: str | None = KeyOpt,
     reason: str = ReasonOpt,
-    actor: str | None = ActorOpt,
     url: str | None = UrlOpt,
 ) -> None:
     """Force a breaker open: no call reaches the platform until someone resets it."""
-    _act("open", shop, key, reason, actor, url)
+    _act("open", shop, key, reason, url)
 
 
-def _act(
-    action: str, shop: int | None, key: str | None, reason: str, actor: str | None, url: str | None
-) -> None:
-    who = actor or default_actor()
+def _act(action: str, shop: int | None, key: str | None, reason: str, url: str | None) -> None:
+    who = cli_identity()
     with _container() as container:
         name = _key(container, shop, key)
-        api = _remote(container, url)
-        if api is not None:
-            done = api.request("POST", f"/{name}/{action}", json={"reason": reason, "actor": who})
-        else:
+        with _remote(container, url) as api:
+            if api is not None:  # the server records it, with the key as who
+                done = api.request("POST", f"/{name}/{action}", json={"reason": reason})
+        if api is None:
             change = (
                 container.resilience.reset if action == "reset" else container.resilience.force_open
             )
-            done = TransitionOut.of(change(name, who, reason)).model_dump(mode="json")
+            transition = change(name, who.actor, reason)
+            done = TransitionOut.of(transition).model_dump(mode="json")
+            with unit_of_work(container.session_factory) as session:
+                audit.record(
+                    session,
+                    who,
+                    f"breaker.{action}",
+                    name,
+                    before={"state": str(transition.from_state)},
+                    after={"state": str(transition.to_state), "reason": reason},
+                )
             _, shop_id = parse_key(name)
             if action == "reset" and shop_id is not None:
                 resume_shop(container.jobs, shop_id)  # the workers run its deferred work now

@@ -8,7 +8,6 @@ middleware, and the command reports how it ended.
 
 from __future__ import annotations
 
-import getpass
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +19,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from storesync.audit import service as audit
+from storesync.auth.identity import cli_identity
 from storesync.bootstrap import Container, build_container
 from storesync.cli.common import console, settings_or_exit
 from storesync.db.engine import unit_of_work
@@ -35,11 +36,9 @@ app = typer.Typer(
 )
 out = Console(soft_wrap=True)  # data to stdout; messages and errors go to stderr
 
-ActorOpt = typer.Option(None, "--actor", help="Who does this (default: cli:<user>).")
-
-
-def _actor(given: str | None) -> str:
-    return given or f"cli:{getpass.getuser()}"
+# Who did it is who runs the command (cli:<OS user>), recorded with the letter and in the audit
+# log; it is not a flag, so nobody can sign someone else's name.
+WHO = cli_identity()
 
 
 @contextmanager
@@ -125,7 +124,6 @@ def show(letter_id: int = typer.Argument(..., help="Dead letter id.")) -> None:
 @app.command()
 def replay(
     letter_id: int = typer.Argument(..., help="Dead letter id."),
-    actor: str | None = ActorOpt,
     timeout_s: float = typer.Option(
         300.0, "--timeout", help="Embedded default only: how long to wait for the job here."
     ),
@@ -134,10 +132,11 @@ def replay(
     with _container() as container:
         if container.settings.broker_url:
             with unit_of_work(container.session_factory) as session:
-                row = service.replay(session, container.jobs, letter_id, _actor(actor))
+                row = service.replay(session, container.jobs, letter_id, WHO.actor)
+                audit.record(session, WHO, "deadletter.replay", letter_id, after={"task": row.task})
             console.print(f"dead letter {letter_id}: {row.task} sent to the workers")
             return
-        _replay_here(container, letter_id, _actor(actor), timeout_s)
+        _replay_here(container, letter_id, WHO.actor, timeout_s)
 
 
 def _replay_here(container: Container, letter_id: int, actor: str, timeout_s: float) -> None:
@@ -148,6 +147,7 @@ def _replay_here(container: Container, letter_id: int, actor: str, timeout_s: fl
     try:
         with unit_of_work(container.session_factory) as session:
             row = service.replay(session, container.jobs, letter_id, actor)
+            audit.record(session, WHO, "deadletter.replay", letter_id, after={"task": row.task})
             queue = row.queue
         console.print(f"dead letter {letter_id}: running {row.task} here…")
         container.broker.join(queue, timeout=int(timeout_s * 1000), fail_fast=False)
@@ -169,9 +169,9 @@ def _replay_here(container: Container, letter_id: int, actor: str, timeout_s: fl
 def discard(
     letter_id: int = typer.Argument(..., help="Dead letter id."),
     reason: str = typer.Option("", "--reason", help="Why it is dropped (kept with it)."),
-    actor: str | None = ActorOpt,
 ) -> None:
     """Mark it handled without running it."""
     with _container() as container, unit_of_work(container.session_factory) as session:
-        service.DeadLetterService(session).discard(letter_id, _actor(actor), reason)
+        service.DeadLetterService(session).discard(letter_id, WHO.actor, reason)
+        audit.record(session, WHO, "deadletter.discard", letter_id, after={"reason": reason})
     console.print(f"dead letter {letter_id}: discarded")

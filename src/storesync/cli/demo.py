@@ -110,3 +110,6 @@ def _print_summary(summary: dict[str, object]) -> None:
         f"max {p['max']} ms over {p['samples']} samples; {summary['api_calls']} platform calls "
         f"({summary['stock_update_calls']} stock updates)"
     )
+    console.print(
+        f"data in {summary['data_dir']}; an admin API key for it is in {summary['api_key_file']}"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from storesync import __version__
-from storesync.cli import breakers, db, deadletters, sync
+from storesync.cli import apikeys, breakers, db, deadletters, keys, sync, users
 from storesync.cli.demo import demo
 from storesync.cli.reconcile import reconcile
 from storesync.cli.serve import serve
@@ -21,6 +21,9 @@ app.add_typer(db.app, name="db")
 app.add_typer(sync.app, name="sync")
 app.add_typer(deadletters.app, name="deadletters")
 app.add_typer(breakers.app, name="breakers")
+app.add_typer(keys.app, name="keys")
+app.add_typer(users.app, name="users", no_args_is_help=True)
+app.add_typer(apikeys.app, name="apikeys", no_args_is_help=True)
 app.command()(sync.resync)
 app.command()(demo)
 app.command()(serve)

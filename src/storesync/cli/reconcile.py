@@ -11,6 +11,8 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from storesync.audit import service as audit
+from storesync.auth.identity import cli_identity
 from storesync.bootstrap import build_container
 from storesync.cli.common import console, settings_or_exit
 from storesync.db.engine import unit_of_work
@@ -29,6 +31,8 @@ def reconcile(
     """Compare what every platform shows with what it should show; heal drift."""
     container = build_container(settings_or_exit())
     try:
+        with unit_of_work(container.session_factory) as session:
+            audit.record(session, cli_identity(), "reconcile.start", shop or "all")
         with console.status("Reading stock and orders back from the platforms…"):
             result = reconcile_all(
                 container.session_factory,

@@ -8,6 +8,7 @@ import uvicorn
 from storesync.api.app import create_app
 from storesync.bootstrap import build_container
 from storesync.cli.common import console, settings_or_exit
+from storesync.cli.keys import refuse_demo_credentials
 from storesync.db.migrate import upgrade
 
 
@@ -18,6 +19,7 @@ def serve(
 ) -> None:
     """Serve the REST API, webhook receivers, /api/health and /metrics."""
     settings = settings_or_exit()
+    refuse_demo_credentials(settings)
     if migrate:
         upgrade(settings.effective_database_url)
     host = host or settings.host

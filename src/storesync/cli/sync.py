@@ -14,6 +14,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from sqlalchemy import func, select
 
+from storesync.audit import service as audit
+from storesync.auth.identity import cli_identity
 from storesync.bootstrap import Container, build_container
 from storesync.catalog.importing import import_catalog
 from storesync.cli.common import console, settings_or_exit
@@ -33,11 +35,14 @@ ShopOpt = typer.Option(..., "--shop", help="Shop id (see GET /api/v1/shops).")
 
 
 @contextmanager
-def _shop(shop_id: int) -> Iterator[tuple[Container, Shop]]:
+def _shop(shop_id: int, action: str) -> Iterator[tuple[Container, Shop]]:
+    """The shop, with the command recorded in the audit log as `action` by cli:<OS user>."""
     container = build_container(settings_or_exit())
     try:
         with unit_of_work(container.session_factory) as session:
             shop = session.get(Shop, shop_id)
+            if shop is not None:
+                audit.record(session, cli_identity(), action, shop_id)
         if shop is None:
             console.print(f"[red]error:[/] no shop {shop_id}")
             raise typer.Exit(2)
@@ -63,7 +68,7 @@ def _progress() -> Progress:
 @app.command("import")
 def import_cmd(shop: int = ShopOpt) -> None:
     """Import the shop's products and link them to the master catalog by SKU."""
-    with _shop(shop) as (container, row), _progress() as progress:
+    with _shop(shop, "sync.import") as (container, row), _progress() as progress:
         client = container.clients.for_shop(row)
         reading = progress.add_task("Reading products", total=None)
         with run_job(container.session_factory, "import", row.id, source="cli") as run:
@@ -73,7 +78,7 @@ def import_cmd(shop: int = ShopOpt) -> None:
                 row.id,
                 run,
                 on_dirty_shop=push_on_commit(container.jobs),
-                actor="cli",
+                actor=cli_identity().actor,
                 on_product=lambda _: progress.advance(reading),
                 on_read=lambda total: progress.update(reading, total=total, completed=total),
             )
@@ -83,7 +88,7 @@ def import_cmd(shop: int = ShopOpt) -> None:
 @app.command("stock")
 def stock_cmd(shop: int = ShopOpt) -> None:
     """Push every dirty listing of the shop now."""
-    with _shop(shop) as (container, row), _progress() as progress:
+    with _shop(shop, "sync.stock") as (container, row), _progress() as progress:
         with unit_of_work(container.session_factory) as session:
             dirty = session.scalar(
                 select(func.count()).where(Listing.shop_id == row.id, Listing.dirty.is_(True))
@@ -108,7 +113,7 @@ def orders_cmd(shop: int = ShopOpt) -> None:
 
 
 def _orders(shop_id: int, since: datetime | None, kind: str) -> None:
-    with _shop(shop_id) as (container, row), _progress() as progress:
+    with _shop(shop_id, f"sync.{kind}") as (container, row), _progress() as progress:
         client = container.clients.for_shop(row)
         orders_for = order_services(push_on_commit(container.jobs))
         now = utcnow()

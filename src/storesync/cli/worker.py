@@ -9,6 +9,7 @@ import typer
 
 from storesync.bootstrap import build_container
 from storesync.cli.common import console, settings_or_exit
+from storesync.cli.keys import refuse_demo_credentials
 from storesync.worker.broker import start_worker
 
 
@@ -22,6 +23,7 @@ def worker(
             "[red]error:[/] STORESYNC_BROKER_URL is not set; `storesync serve` runs jobs in-process"
         )
         raise typer.Exit(2)
+    refuse_demo_credentials(settings)
     container = build_container(settings)
     running = start_worker(container.broker, threads)
     console.print(f"worker: {threads} threads on {settings.broker_url.split('@')[-1]}")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 READ_ONLY = "storesync_read_only"  # an execution option: begin without the SQLite write lock
@@ -22,9 +25,9 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, **kwargs: Any) 
 
 
 def _sqlite_engine(url: str, busy_timeout_ms: int, **kwargs: Any) -> Engine:
-    path = url.split("///", 1)[-1]
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    path = make_url(url).database
+    if path and path != ":memory:" and not path.startswith("file:"):
+        _private_database_file(Path(path))
     engine = create_engine(
         url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}, **kwargs
     )
@@ -66,6 +69,21 @@ def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
     platform call) does not wait out the busy timeout behind itself. Nothing they do is written.
     """
     return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+
+
+def _private_database_file(path: Path) -> None:
+    """The database holds every shop's (encrypted) tokens and the order history: this user only.
+
+    Created empty with 0600 before SQLite opens it (an empty file is a valid empty database),
+    because SQLite creates a missing file with 0644 under the usual umask. SQLite gives the -wal
+    and -shm files it creates the main file's permissions (tests/unit/test_secret_key_file.py
+    checks it), so they follow."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    info = path.stat()
+    if info.st_mode & 0o077 and info.st_uid == os.getuid():
+        path.chmod(0o600)  # made by an older version, or by hand
 
 
 @contextmanager

@@ -5,41 +5,58 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy import select
 
+from storesync.audit import service as audit
+from storesync.auth.policy import OPERATOR, VIEWER, Actor
+from storesync.db.models import DeadLetter
 from storesync.deadletter import service
 from storesync.deadletter.schemas import (
     DeadLetterOut,
     DeadLetterStatus,
     DiscardRequest,
-    ReplayRequest,
 )
-from storesync.deps import Db, JobsDep
+from storesync.deps import DEFAULT_PAGE_SIZE, Db, Id, JobsDep, Limit, Offset, ShopIdQuery
 from storesync.errors import ErrorCode
 
 router = APIRouter(prefix="/api/v1/deadletters", tags=["dead letters"])
 
 
-@router.get("", response_model=list[DeadLetterOut], summary="Dead letters, newest first")
+@router.get(
+    "",
+    response_model=list[DeadLetterOut],
+    summary="Dead letters, newest first",
+    dependencies=[VIEWER],
+)
 def list_dead_letters(
     db: Db,
     status: DeadLetterStatus | None = None,
     code: ErrorCode | None = None,
-    task: str | None = None,
-    shop_id: int | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    task: Annotated[str | None, Query(max_length=64)] = None,
+    shop_id: ShopIdQuery = None,
+    limit: Limit = DEFAULT_PAGE_SIZE,
+    offset: Offset = 0,
 ) -> list[DeadLetterOut]:
-    rows = service.DeadLetterService(db).list(
-        status=status,
-        code=code.value if code else None,
-        task=task,
-        shop_id=shop_id,
-        limit=limit,
+    query = select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit).offset(offset)
+    filters = (
+        (DeadLetter.status, status),
+        (DeadLetter.error_code, code.value if code else None),
+        (DeadLetter.task, task),
+        (DeadLetter.shop_id, shop_id),
     )
-    return [DeadLetterOut.of(row) for row in rows]
+    for column, value in filters:
+        if value is not None:
+            query = query.where(column == value)
+    return [DeadLetterOut.of(row) for row in db.scalars(query)]
 
 
-@router.get("/{letter_id}", response_model=DeadLetterOut, summary="One dead letter")
-def get_dead_letter(letter_id: int, db: Db) -> DeadLetterOut:
+@router.get(
+    "/{letter_id}",
+    response_model=DeadLetterOut,
+    summary="One dead letter",
+    dependencies=[VIEWER],
+)
+def get_dead_letter(letter_id: Id, db: Db) -> DeadLetterOut:
     return DeadLetterOut.of(service.DeadLetterService(db).get(letter_id))
 
 
@@ -48,18 +65,24 @@ def get_dead_letter(letter_id: int, db: Db) -> DeadLetterOut:
     response_model=DeadLetterOut,
     status_code=202,
     summary="Send the task again with the same arguments",
+    dependencies=[OPERATOR],
 )
-def replay_dead_letter(
-    letter_id: int, db: Db, jobs: JobsDep, body: ReplayRequest | None = None
-) -> DeadLetterOut:
-    actor = (body or ReplayRequest()).actor
-    return DeadLetterOut.of(service.replay(db, jobs, letter_id, actor))
+def replay_dead_letter(letter_id: Id, db: Db, jobs: JobsDep, who: Actor) -> DeadLetterOut:
+    row = service.replay(db, jobs, letter_id, who.actor)
+    audit.record(db, who, "deadletter.replay", letter_id, after={"task": row.task})
+    return DeadLetterOut.of(row)
 
 
-@router.post("/{letter_id}/discard", response_model=DeadLetterOut, summary="Drop it, with why")
+@router.post(
+    "/{letter_id}/discard",
+    response_model=DeadLetterOut,
+    summary="Drop it, with why",
+    dependencies=[OPERATOR],
+)
 def discard_dead_letter(
-    letter_id: int, db: Db, body: DiscardRequest | None = None
+    letter_id: Id, db: Db, who: Actor, body: DiscardRequest | None = None
 ) -> DeadLetterOut:
-    request = body or DiscardRequest()
-    row = service.DeadLetterService(db).discard(letter_id, request.actor, request.reason)
+    reason = (body or DiscardRequest()).reason
+    row = service.DeadLetterService(db).discard(letter_id, who.actor, reason)
+    audit.record(db, who, "deadletter.discard", letter_id, after={"reason": reason})
     return DeadLetterOut.of(row)

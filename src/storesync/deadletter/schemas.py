@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from storesync.db.models import DeadLetter
 from storesync.deadletter.service import kwargs_of
+from storesync.deps import NoNul
 
 DeadLetterStatus = Literal["dead", "replayed", "discarded"]
 
@@ -49,10 +50,7 @@ class DeadLetterOut(BaseModel):
         )
 
 
-class ReplayRequest(BaseModel):
-    actor: str = Field(default="api", min_length=1, max_length=100, description="who replays")
-
-
 class DiscardRequest(BaseModel):
-    reason: str = Field(default="", max_length=500, description="why it is dropped")
-    actor: str = Field(default="api", min_length=1, max_length=100, description="who discards")
+    reason: Annotated[str, NoNul] = Field(
+        default="", max_length=500, description="why it is dropped"
+    )

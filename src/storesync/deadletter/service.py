@@ -26,6 +26,7 @@ from storesync.errors import (
     SyncConflictError,
     ValidationError,
 )
+from storesync.observability.redact import redact_text
 from storesync.worker.jobs import Jobs
 from storesync.worker.registry import TASKS, current_name
 
@@ -70,7 +71,9 @@ class DeadLetterService:
             kwargs_json=json.dumps(dict(failure.kwargs), sort_keys=True, default=str),
             shop_id=self._shop_of(failure.kwargs),
             error_code=failure.error_code,
-            error_message=failure.error_message[:MESSAGE_LIMIT],
+            # Messages may quote what a platform said; kwargs are job arguments (ids), kept
+            # exact so the replay is the same call.
+            error_message=redact_text(failure.error_message)[:MESSAGE_LIMIT],
             attempts=max(1, failure.attempts),
             correlation_id=failure.correlation_id,
             status="dead",

@@ -68,9 +68,11 @@ class SimApi:
 
 
 class StoreSyncApi:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, key: str) -> None:
         self.url = url
-        self.http = httpx.Client(base_url=url, timeout=30)
+        self.http = httpx.Client(
+            base_url=url, timeout=30, headers={"Authorization": f"Bearer {key}"}
+        )
 
     def close(self) -> None:
         self.http.close()

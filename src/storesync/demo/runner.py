@@ -59,6 +59,7 @@ class Snapshot:
     phase: str = "starting"
     url: str = ""
     server_log: str = ""
+    api_key_file: str = ""
     elapsed_s: float = 0.0
     shops: list[str] = field(default_factory=list)
     variants: int = 0
@@ -119,14 +120,20 @@ class DemoRun:
                 server_env=opts.server_env,
             )
         )
-        self._update(url=stack.url, server_log=str(stack.server_log))
+        self._update(
+            url=stack.url, server_log=str(stack.server_log), api_key_file=str(stack.key_file)
+        )
         with stack:
             db = StoreSyncDb(stack.database_url)
             try:
                 summary = self._scenario(stack, db)
             finally:
                 db.close()
-        return summary | {"url": stack.url, "data_dir": str(data_dir)}
+        return summary | {
+            "url": stack.url,
+            "data_dir": str(data_dir),
+            "api_key_file": str(stack.key_file),
+        }
 
     def _scenario(self, stack: Stack, db: StoreSyncDb) -> dict[str, Any]:
         opts = self.options

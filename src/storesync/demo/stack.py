@@ -9,12 +9,16 @@ demo's contention, not StoreSync's (bench/README.md has the comparison).
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from storesync.auth.identity import Role
+from storesync.auth.service import create_api_key
+from storesync.db.engine import make_engine, make_session_factory, unit_of_work
 from storesync.demo.clients import SimApi, StoreSyncApi
 from storesync.demo.procs import Child, child_env
 from storesync.testing.ports import free_port
@@ -97,6 +101,11 @@ class Stack:
     def server_log(self) -> Path:
         return self.options.data_dir / "storesync.log"
 
+    @property
+    def key_file(self) -> Path:
+        """The admin API key the demo made for itself (and for whoever wants to look around)."""
+        return self.options.data_dir / "admin-api-key"
+
     def start(self) -> Stack:
         """Start everything at once (the three start-ups overlap), then wait for each."""
         try:
@@ -118,7 +127,21 @@ class Stack:
             handle.wait_ready()
         self._server.wait_ready("/api/health", timeout_s=60)
         self.sims = {p: SimApi(p, h.url) for p, h in zip(PLATFORMS, self._handles, strict=True)}
-        self._api = StoreSyncApi(self.url)
+        self._api = StoreSyncApi(self.url, self._admin_key())
+
+    def _admin_key(self) -> str:
+        # The server has migrated the database by now (it answered /api/health); the key goes
+        # straight into it, as `storesync apikeys create` would, and into a 0600 file.
+        engine = make_engine(self.database_url)
+        try:
+            with unit_of_work(make_session_factory(engine)) as session:
+                key = create_api_key(session, "demo", Role.ADMIN, created_by="system:demo").key
+        finally:
+            engine.dispose()
+        fd = os.open(self.key_file, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key + "\n")
+        return key
 
     def _start_server(self, shopee_url: str, tiktok_url: str) -> Child:
         opts, creds = self.options, self.options.credentials

@@ -46,7 +46,12 @@ def render(s: Snapshot) -> Panel:
     errors = ", ".join(f"{code} {n}" for code, n in sorted(r.errors_by_code.items())) or "none"
     if s.traffic_errors:
         errors += f"   (simulator call errors: {s.traffic_errors})"
-    foot = Text.assemble(("errors by code: ", "bold"), errors, f"\nserver log: {s.server_log}")
+    foot = Text.assemble(
+        ("errors by code: ", "bold"),
+        errors,
+        f"\nserver log: {s.server_log}",
+        f"\nadmin API key (Authorization: Bearer …): {s.api_key_file or '…'}",
+    )
     return Panel(Group(head, Text(), table, Text(), foot), title="storesync demo")
 
 

@@ -24,6 +24,15 @@ class LedgerReason(enum.StrEnum):
     RETURN_RESTOCKED = "return_restocked"  # the seller confirmed a returned item came back
 
 
+# What a person may write by hand (the API's adjustments): the other reasons are the system's
+# own account of imports and shipments, and a hand-written `order_shipped` would make the ledger
+# claim a shipment no order explains.
+MANUAL_REASONS = frozenset({LedgerReason.ADJUSTMENT, LedgerReason.RETURN_RESTOCKED})
+# The most units one SKU may hold, and so the largest single adjustment: the stock columns are
+# 32-bit integers on PostgreSQL (2,147,483,647), and nobody keeps a billion of one SKU.
+MAX_UNITS = 1_000_000_000
+
+
 @dataclass(frozen=True)
 class StockLevel:
     on_hand: int
@@ -58,6 +67,8 @@ def adjust(level: StockLevel, delta: int) -> StockLevel:
         raise DomainRuleViolation(
             f"on hand would become {new_on_hand}: only {level.on_hand} units are on hand"
         )
+    if new_on_hand > MAX_UNITS:
+        raise DomainRuleViolation(f"on hand would become {new_on_hand}: at most {MAX_UNITS}")
     return replace(level, on_hand=new_on_hand)
 
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storesync.audit import service as audit
+from storesync.auth.policy import OPERATOR, VIEWER, Actor
 from storesync.db.models import LedgerEntry, Listing
-from storesync.deps import Db, JobsDep
+from storesync.deps import DEFAULT_PAGE_SIZE, Db, JobsDep, Limit, Offset
 from storesync.domain.inventory import StockLevel
-from storesync.inventory.schemas import AdjustmentIn, InventoryOut, LedgerEntryOut, ListingStock
+from storesync.inventory.schemas import (
+    AdjustmentIn,
+    InventoryOut,
+    LedgerEntryOut,
+    ListingStock,
+    Sku,
+)
 from storesync.inventory.service import InventoryService
 from storesync.listing.requests import push_on_commit
 
@@ -45,22 +51,47 @@ def inventory_view(db: Session, sku: str) -> InventoryOut:
     )
 
 
-@router.get("/{sku}", response_model=InventoryOut, summary="Stock of one SKU and its listings")
-def get_inventory(sku: str, db: Db) -> InventoryOut:
+@router.get(
+    "/{sku}",
+    response_model=InventoryOut,
+    summary="Stock of one SKU and its listings",
+    dependencies=[VIEWER],
+)
+def get_inventory(sku: Sku, db: Db) -> InventoryOut:
     return inventory_view(db, sku)
 
 
-@router.post("/{sku}/adjustments", response_model=InventoryOut, summary="Adjust on hand")
-def adjust(sku: str, body: AdjustmentIn, db: Db, jobs: JobsDep) -> InventoryOut:
-    service = InventoryService(db, actor="api", on_dirty_shop=push_on_commit(jobs))
+@router.post(
+    "/{sku}/adjustments",
+    response_model=InventoryOut,
+    summary="Adjust on hand",
+    dependencies=[OPERATOR],
+)
+def adjust(sku: Sku, body: AdjustmentIn, db: Db, jobs: JobsDep, who: Actor) -> InventoryOut:
+    before = inventory_view(db, sku)
+    service = InventoryService(db, actor=who.actor, on_dirty_shop=push_on_commit(jobs))
     service.adjust(sku, body.delta, body.reason, note=body.note)
     db.flush()
-    return inventory_view(db, sku)
+    after = inventory_view(db, sku)
+    audit.record(
+        db,
+        who,
+        "inventory.adjust",
+        sku,
+        before={"on_hand": before.on_hand},
+        after={"on_hand": after.on_hand, "delta": body.delta, "reason": body.reason},
+    )
+    return after
 
 
-@router.get("/{sku}/ledger", response_model=list[LedgerEntryOut], summary="Stock ledger")
+@router.get(
+    "/{sku}/ledger",
+    response_model=list[LedgerEntryOut],
+    summary="Stock ledger",
+    dependencies=[VIEWER],
+)
 def ledger(
-    sku: str, db: Db, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    sku: Sku, db: Db, limit: Limit = DEFAULT_PAGE_SIZE, offset: Offset = 0
 ) -> list[LedgerEntryOut]:
     variant = InventoryService(db).variant_by_sku(sku)
     rows = db.scalars(
@@ -68,5 +99,6 @@ def ledger(
         .where(LedgerEntry.variant_id == variant.id)
         .order_by(LedgerEntry.id.desc())
         .limit(limit)
+        .offset(offset)
     )
     return [LedgerEntryOut.model_validate(row, from_attributes=True) for row in rows]

@@ -17,6 +17,7 @@ from storesync.db.models import SyncJob
 from storesync.errors import InternalError, StoreSyncError
 from storesync.observability.context import current_correlation_id
 from storesync.observability.metrics import sync_jobs_failed_total
+from storesync.observability.redact import redact
 
 
 @dataclass
@@ -91,6 +92,6 @@ def run_job(
             if job is not None:
                 job.status = status
                 job.counts_json = json.dumps(run.counts)
-                job.errors_json = json.dumps(run.errors)
+                job.errors_json = json.dumps(redact(run.errors))
                 job.finished_at = utcnow()
                 job.duration_ms = int((time.perf_counter() - started) * 1000)

@@ -5,6 +5,11 @@ times it, turns transport failures into the taxonomy and logs the outcome. It kn
 
 A call is ONE function (`send_call`) from request to parsed result or `StoreSyncError`, so the
 retry layer that comes later can wrap it without reaching inside.
+
+Platform response bodies never leave the process: an answer StoreSync cannot use is described
+(status, content type, size, which field was wrong) but never quoted. A malformed token answer
+once put a shop's access and refresh tokens into a 502 envelope that way. Every error leaving
+`send_call` has its message and details masked (`observability.redact`) as a second line.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 import httpx
 import structlog
 from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
 
 from storesync.domain.platform import Platform
 from storesync.errors import (
@@ -30,10 +36,12 @@ from storesync.errors import (
 )
 from storesync.observability.context import correlation_id as correlation_id_var
 from storesync.observability.context import new_correlation_id
+from storesync.observability.redact import redact, redact_text
 
 __all__ = [
     "CallOutcome",
     "Timeouts",
+    "body_summary",
     "build_http_client",
     "correlation_id_var",
     "parse_retry_after",
@@ -135,8 +143,9 @@ def read_envelope(
         payload = None
     if not isinstance(payload, dict):
         payload = None
+    # The tables keep `raw_text` in the error's details: give them the description, not the body.
     error = errors(
-        response.status_code, payload, response.headers, path=path, raw_text=response.text
+        response.status_code, payload, response.headers, path=path, raw_text=body_summary(response)
     )
     if error is not None:
         raise error
@@ -156,7 +165,8 @@ def translate_transport_error(
         "path": path,
         "exception": type(exc).__name__,
     }
-    message = f"{platform.value} {method} {path}: {type(exc).__name__}: {exc}"
+    # httpx puts the URL in some messages (InvalidURL), and Shopee's query carries access_token.
+    message = redact_text(f"{platform.value} {method} {path}: {type(exc).__name__}: {exc}")
     if isinstance(exc, httpx.TimeoutException):
         # PoolTimeout included: our own pool was exhausted for pool_s, same remedy (back off).
         return NetworkTimeoutError(message, details=details)
@@ -199,17 +209,19 @@ def send_call(
             # The answer did not have the documented shape (pydantic errors are ValueErrors).
             # Not our input's fault and maybe transient (a proxy's HTML page): retryable.
             raise PlatformAPIError(
-                f"{platform.value} {request.method} {path}: unreadable response: {exc}",
+                f"{platform.value} {request.method} {path}: unreadable response: "
+                + describe_unreadable(exc),
                 details={
                     "platform": platform.value,
                     "path": path,
                     "http_status": status,
-                    "raw": response.text[:2000],
+                    "body": body_summary(response),
                 },
             ) from exc
         vendor_request_id = result.vendor_request_id
         return result.value
     except StoreSyncError as err:
+        _mask(err)
         outcome = type(err).__name__
         request_id = err.details.get("request_id")
         vendor_request_id = request_id if isinstance(request_id, str) else None
@@ -226,3 +238,33 @@ def send_call(
             outcome=outcome,
             correlation_id=request.headers[REQUEST_ID_HEADER],
         )
+
+
+def body_summary(response: httpx.Response) -> str:
+    """What an answer was, without what it said: enough to tell an HTML error page or an empty
+    body from a JSON answer of the wrong shape."""
+    kind = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
+    return f"HTTP {response.status_code}, {kind}, {len(response.content)} bytes"
+
+
+def describe_unreadable(exc: Exception) -> str:
+    """Which fields were wrong, never their values: pydantic's own message quotes the input
+    (`input_value={'access_token': ...}`), and the input is the platform's answer."""
+    if isinstance(exc, PydanticValidationError):
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"
+            for e in exc.errors(include_url=False, include_input=False, include_context=False)
+        ]
+        more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+        return "; ".join(problems[:3]) + more
+    if isinstance(exc, KeyError):
+        return f"missing field {exc}"
+    return type(exc).__name__
+
+
+def _mask(err: StoreSyncError) -> None:
+    # The last point an error passes before envelopes, job records and dead letters: whatever a
+    # platform table put into it, secret-named fields and token-looking text go no further.
+    err.message = redact_text(err.message)
+    err.details = redact(err.details)
+    err.args = (err.message,)

@@ -66,14 +66,18 @@ def header_value(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+INT64_MAX = 2**63 - 1
+
+
 def as_int(value: Any) -> int | None:
     """An int from JSON that may carry numbers as strings; anything else (bools too) is None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        # isascii(): isdigit() alone accepts "²" and other digits int() then refuses.
+        value = int(value)
+    if isinstance(value, int) and -INT64_MAX <= value <= INT64_MAX:
+        return value  # anything wider would overflow a BIGINT column, not just look odd
     return None
 
 

@@ -1,19 +1,24 @@
 """structlog set-up: JSON lines in production, readable colours in a terminal.
 
 Every line carries the correlation id bound in `observability.context`, so one request can be
-followed from the HTTP access line through its jobs into its outbound platform calls.
+followed from the HTTP access line through its jobs into its outbound platform calls. Every line,
+ours or the standard library's (uvicorn, dramatiq, sqlalchemy), passes `_redact_secrets` last
+before rendering, tracebacks included: a token never reaches a log sink under its own name.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
-from typing import Any, Literal
+import traceback
+from typing import Any, Literal, TextIO
 
 import structlog
-from structlog.typing import EventDict, WrappedLogger
+from structlog.typing import EventDict, ExcInfo, WrappedLogger
 
 from storesync.observability.context import correlation_id
+from storesync.observability.redact import redact, redact_text
 
 
 def _add_correlation_id(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
@@ -21,6 +26,20 @@ def _add_correlation_id(_: WrappedLogger, __: str, event: EventDict) -> EventDic
     if value is not None:
         event.setdefault("correlation_id", value)
     return event
+
+
+def _redact_secrets(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    """Secret-named fields masked, free text (messages, formatted tracebacks) scrubbed."""
+    masked: EventDict = redact(event)
+    return masked
+
+
+def _redacted_traceback(sio: TextIO, exc_info: ExcInfo) -> None:
+    # Not structlog's default (Rich with show_locals=True): a traceback's locals print the
+    # tokens a platform call held, under names like `tokens` or `credentials` no mask knows.
+    text = io.StringIO()
+    traceback.print_exception(*exc_info, file=text)
+    sio.write("\n" + redact_text(text.getvalue()))
 
 
 def configure_logging(
@@ -37,13 +56,18 @@ def configure_logging(
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if use_json
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=_redacted_traceback
+        )
     )
-    processors = [*shared]
+    # One chain for every record, ours and foreign: tracebacks become text (JSON) before the
+    # mask runs, so it sees them.
+    final: list[Any] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
     if use_json:
-        processors.append(structlog.processors.format_exc_info)
+        final.append(structlog.processors.format_exc_info)
+    final += [_redact_secrets, renderer]
     structlog.configure(
-        processors=[*processors, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
@@ -51,7 +75,7 @@ def configure_logging(
     # Route the standard library (uvicorn, sqlalchemy, dramatiq) through the same renderer.
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processor=renderer)
+        structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=final)
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

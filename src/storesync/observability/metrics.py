@@ -111,3 +111,23 @@ breaker_transitions_total = Counter(
     ["platform", "to_state"],
     registry=REGISTRY,
 )
+
+# --- webhook intake: deliveries that never became events (webhook/rejected.py) ----------------
+
+webhook_rejected_total = Counter(
+    "storesync_webhook_rejected",
+    "Webhook deliveries not taken as events, by platform and reason (signature: forged or "
+    "unsigned, answered 401; unparseable: signed but unreadable, acknowledged and dead-lettered).",
+    ["platform", "reason"],
+    registry=REGISTRY,
+)
+
+# --- transport hardening: requests refused before any handler ran (api/hardening.py) ----------
+
+http_refused_total = Counter(
+    "storesync_http_refused",
+    "Requests refused at the door, by reason (host, nul_byte, body_too_large, bad_length, "
+    "rate_limited).",
+    ["reason"],
+    registry=REGISTRY,
+)

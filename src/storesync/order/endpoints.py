@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from sqlalchemy import select
 
+from storesync.auth.policy import VIEWER
 from storesync.db.models import Order, OrderLine
-from storesync.deps import Db
+from storesync.deps import DEFAULT_PAGE_SIZE, Db, Id, Limit, Offset, ShopIdQuery
 from storesync.domain.order_status import OrderStatus
 from storesync.errors import NotFoundError
 from storesync.order.schemas import OrderLineOut, OrderOut
@@ -16,13 +15,18 @@ from storesync.order.schemas import OrderLineOut, OrderOut
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 
 
-@router.get("", response_model=list[OrderOut], summary="Orders, newest first")
+@router.get(
+    "",
+    response_model=list[OrderOut],
+    summary="Orders, newest first",
+    dependencies=[VIEWER],
+)
 def list_orders(
     db: Db,
-    shop_id: int | None = None,
+    shop_id: ShopIdQuery = None,
     status: OrderStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = DEFAULT_PAGE_SIZE,
+    offset: Offset = 0,
 ) -> list[OrderOut]:
     query = select(Order).order_by(Order.id.desc()).limit(limit).offset(offset)
     if shop_id is not None:
@@ -32,8 +36,13 @@ def list_orders(
     return [OrderOut.model_validate(order, from_attributes=True) for order in db.scalars(query)]
 
 
-@router.get("/{order_id}", response_model=OrderOut, summary="One order with its lines")
-def get_order(order_id: int, db: Db) -> OrderOut:
+@router.get(
+    "/{order_id}",
+    response_model=OrderOut,
+    summary="One order with its lines",
+    dependencies=[VIEWER],
+)
+def get_order(order_id: Id, db: Db) -> OrderOut:
     order = db.get(Order, order_id)
     if order is None:
         raise NotFoundError(f"No order {order_id}.", details={"order_id": order_id})

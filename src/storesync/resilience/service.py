@@ -4,7 +4,6 @@ operator actions (list, reset, force-open) the API and CLI share."""
 from __future__ import annotations
 
 import contextlib
-import getpass
 import hashlib
 import time
 from collections.abc import Callable
@@ -65,13 +64,6 @@ def parse_key(key: str) -> tuple[Platform, int | None]:
             f"{key!r} is not a breaker key: use <platform>:<shop id> or <platform>:app.",
             details={"key": key},
         ) from None
-
-
-def default_actor() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user database entry (containers): still say something
-        return "unknown"
 
 
 @dataclass

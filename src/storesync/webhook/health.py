@@ -22,7 +22,7 @@ from storesync.db.base import utcnow
 from storesync.db.engine import unit_of_work
 from storesync.db.models import Shop
 from storesync.domain.platform import Platform
-from storesync.marketplaces.base import EventKind, MarketplaceClient, WebhookEvent
+from storesync.marketplaces.base import EventKind, WebhookEvent
 from storesync.observability.metrics import poll_mode_changes_total
 from storesync.shop.clock import note_platform_time
 from storesync.shop.lifecycle import note_authorization_expiring
@@ -33,6 +33,9 @@ NORMAL, FAST = "normal", "fast"
 # How far ahead each platform announces the end of a grant when the push names no date.
 EXPIRY_NOTICE = {Platform.SHOPEE: timedelta(days=7), Platform.TIKTOK: timedelta(days=30)}
 _EXPIRY_KEYS = ("expire_before", "expire_time", "expiration_time", "expire_at")
+LATEST_STAMP_S = 4_102_444_800  # 2100-01-01, as marketplaces/webhook_fields.py
+MAX_CLOCK_SAMPLE = timedelta(days=7)
+MAX_LISTED_SHOPS = 1000  # one push naming more shops than any partner has is not a real one
 
 
 def should_poll_fast(
@@ -84,20 +87,6 @@ def record_failure(session: Session, shop_id: int | None, why: str) -> None:
     log.info("webhook_failure", shop_id=shop_id, why=why)
 
 
-def record_rejected(
-    session: Session, client: MarketplaceClient, platform: Platform, raw_body: bytes
-) -> None:
-    """A delivery failed its signature check: count it against the shop it names, if any.
-
-    The body is unverified, so it only picks which counter moves; nothing else is read from it.
-    """
-    try:
-        event = client.parse_webhook(raw_body)
-    except Exception:
-        return
-    record_failure(session, shop_id_for(session, platform, event.external_shop_id), "signature")
-
-
 def on_verified(session: Session, platform: Platform, event: WebhookEvent) -> None:
     """Everything a verified webhook tells us about its shop's health and grant."""
     now = utcnow()
@@ -105,8 +94,9 @@ def on_verified(session: Session, platform: Platform, event: WebhookEvent) -> No
     if shop_id is not None:
         record_verified(session, shop_id, now)
         shop = session.get(Shop, shop_id)
-        if shop is not None and event.occurred_at is not None:
-            note_platform_time(shop, event.occurred_at, now)
+        stamp = event.occurred_at
+        if shop is not None and stamp is not None and _plausible_stamp(stamp, now):
+            note_platform_time(shop, stamp, now)
     if event.kind is EventKind.AUTH_EXPIRING:
         _note_expiring(session, platform, event, shop_id, now)
 
@@ -119,20 +109,44 @@ def _note_expiring(
     ends_at = _expiry_in(data) or now + EXPIRY_NOTICE[platform]
     shop_ids = {shop_id} if shop_id is not None else set()
     # Shopee's code 12 is sent to the partner and lists the shops in its data.
-    for external in data.get("shop_expire_soon") or ():
-        found = shop_id_for(session, platform, str(external))
+    for external in _listed_shops(data.get("shop_expire_soon")):
+        found = shop_id_for(session, platform, external)
         if found is not None:
             shop_ids.add(found)
     for found in sorted(shop_ids):
         note_authorization_expiring(session, found, ends_at, source=f"{platform.value} webhook")
 
 
+def _listed_shops(listed: object) -> list[str]:
+    """The shop ids a push lists, as lookups can take them: a list of short ids, nothing odd
+    (a verified body may still hold a number, a dict or a NUL where a list belongs)."""
+    if not isinstance(listed, list):
+        return []
+    ids = [str(i) if isinstance(i, int) and not isinstance(i, bool) else i for i in listed]
+    return [i for i in ids[:MAX_LISTED_SHOPS] if isinstance(i, str) and _usable_id(i)]
+
+
+def _usable_id(value: str) -> bool:
+    return 0 < len(value) <= 64 and value.isprintable()  # Shop.external_id is 64 wide
+
+
 def _expiry_in(data: Mapping[str, Any]) -> datetime | None:
+    """The announced end of the grant, when the push names a usable one (else the notice
+    period applies): 1e20 seconds is no date, and must not fail the push."""
     for key in _EXPIRY_KEYS:
         value = data.get(key)
-        if isinstance(value, int | float) and value > 0:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        if 0 < value <= LATEST_STAMP_S:  # NaN and infinity fail it too
             return datetime.fromtimestamp(value, tz=UTC)
     return None
+
+
+def _plausible_stamp(occurred_at: datetime, now: datetime) -> bool:
+    """Whether an event's stamp can be a clock sample. The offset is kept in a 32-bit column of
+    milliseconds (±24.8 days); a stamp a week off is a wrong stamp or a very late delivery, not a
+    platform clock, and using it would fail the write (PostgreSQL) or skew every decision."""
+    return abs(occurred_at - now) <= MAX_CLOCK_SAMPLE
 
 
 # --- polling side ----------------------------------------------------------------------------

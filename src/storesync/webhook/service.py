@@ -1,5 +1,8 @@
 """Webhook intake: verify, store raw, deduplicate by the platform's event id, answer fast.
 
+A forged delivery is counted and sampled (rejected.py); a verified one we cannot read is parked
+as a dead letter and acknowledged (unparseable.py); neither becomes an event row.
+
 Processing happens later, in the shop's batch job (`webhook.process_batch`): acknowledging first
 matters because Shopee disables subscriptions whose success rate drops, and missed pushes are then
 gone for good.
@@ -17,10 +20,10 @@ from sqlalchemy.orm import Session
 
 from storesync.db.models import Shop, WebhookEvent
 from storesync.domain.platform import Platform
-from storesync.errors import AuthenticationError, ValidationError
+from storesync.errors import ValidationError
 from storesync.marketplaces.base import EventKind, MarketplaceClient
 from storesync.marketplaces.base import WebhookEvent as ParsedEvent
-from storesync.webhook import health
+from storesync.webhook import health, rejected, unparseable
 
 log = structlog.get_logger(__name__)
 
@@ -29,9 +32,11 @@ ORDER_KINDS = {EventKind.ORDER_STATUS, EventKind.ORDER_CANCELLATION, EventKind.O
 
 @dataclass(frozen=True)
 class Received:
-    event_row_id: int | None  # None: a duplicate we already hold, nothing to enqueue
+    event_row_id: int | None  # None: nothing to enqueue (a duplicate, ignored, rejected, parked)
     duplicate: bool
     shop_id: int | None = None  # whose batch job processes it
+    rejected: bool = False  # the signature failed: answer 401
+    parked: bool = False  # verified but unreadable: acknowledged, kept as a dead letter
 
 
 def receive(
@@ -41,31 +46,32 @@ def receive(
     raw_body: bytes,
     headers: Mapping[str, str],
     url: str,
+    remote: str = "",
 ) -> Received:
-    body_text = raw_body.decode("utf-8", errors="replace")
+    # The signature first, on the raw bytes: a forged delivery is never decoded or parsed.
     if not client.verify_webhook(raw_body=raw_body, headers=headers, url=url):
-        # Kept as a record (who is sending us forged or misconfigured pushes?), never processed.
-        health.record_rejected(session, client, platform, raw_body)
-        session.add(
-            WebhookEvent(
-                platform=platform.value, event_id=None, status="rejected", body=body_text[:10_000]
-            )
-        )
-        raise AuthenticationError("The webhook signature does not verify.")
+        rejected.record(session, platform, raw_body, remote)
+        return Received(None, False, rejected=True)
+    return receive_verified(session, client, platform, raw_body)
+
+
+def receive_verified(
+    session: Session, client: MarketplaceClient, platform: Platform, raw_body: bytes
+) -> Received:
+    """Store a body whose signature held (now, or when it was parked), once per event id."""
     try:
         event = client.parse_webhook(raw_body)
-    except ValidationError:
-        session.add(
-            WebhookEvent(
-                platform=platform.value, event_id=None, status="rejected", body=body_text[:10_000]
-            )
-        )
-        raise
+    except ValidationError as exc:
+        unparseable.park(session, platform, raw_body, exc)
+        return Received(None, False, parked=True)
     # Event row first, shop row second — the order the processing jobs' failure paths take them
     # in too. The other order deadlocked on PostgreSQL when a redelivery (waiting on the event's
     # unique key) met a failing processing run (waiting on the shop row) in a chaos run.
-    received = store(session, platform, event, body_text)
-    health.on_verified(session, platform, event)
+    received = store(session, platform, event, raw_body.decode("utf-8", errors="replace"))
+    if not received.duplicate:
+        # Only news moves health: a replayed push (same event id) must not mark a shop whose
+        # webhooks have stopped as healthy again.
+        health.on_verified(session, platform, event)
     return received
 
 

@@ -35,6 +35,7 @@ class Schedule:
     fast_poll_interval_s: float = 10.0
     reconcile_interval_s: float = 3600.0  # 0 turns the scheduled pass off
     token_check_interval_s: float = 300.0
+    retention_interval_s: float = 86_400.0  # retention.prune; 0 turns it off
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Scheduler:
     _last_sweep: float | None = None
     _last_reconcile: float | None = None
     _last_token_check: float | None = None
+    _last_retention: float | None = None
 
     def tick(self) -> None:
         now = self.clock()
@@ -66,6 +68,13 @@ class Scheduler:
         if _due(self._last_token_check, now, every.token_check_interval_s):
             self._last_token_check = now
             self.jobs.send("shop.refresh_due_tokens")
+        # Daily, first one at start like reconcile: a process restarted more often than daily
+        # would otherwise never prune.
+        if every.retention_interval_s > 0 and _due(
+            self._last_retention, now, every.retention_interval_s
+        ):
+            self._last_retention = now
+            self.jobs.send("retention.prune")
         self._poll_shops(now)
 
     def _poll_shops(self, now: float) -> None:

@@ -66,3 +66,18 @@ class WebhookEvent(Base):
     error: Mapped[str | None] = mapped_column(String(500))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
+
+
+class RejectedDelivery(Base):
+    """A bounded sample of forged or unsigned webhook deliveries (webhook/rejected.py keeps it
+    small): enough to see who is knocking, never enough to fill the disk."""
+
+    __tablename__ = "rejected_deliveries"
+    __table_args__ = (Index("ix_rejected_deliveries_received_at", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32))  # signature | unparseable
+    remote: Mapped[str] = mapped_column(String(64), default="")
+    sample: Mapped[str] = mapped_column(String(1000), default="")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,16 +9,23 @@ one dedupe key covers both paths.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from storesync.domain.platform import Platform
-from storesync.errors import ValidationError
 from storesync.marketplaces.base import EventKind, WebhookEvent
 from storesync.marketplaces.shopee import signing
 from storesync.marketplaces.shopee.statuses import ORDER_STATUS
-from storesync.marketplaces.util import as_int, content_hash, header_value, utc_from_unix
+from storesync.marketplaces.util import content_hash, header_value
+from storesync.marketplaces.webhook_fields import (
+    invalid,
+    load_object,
+    odd_values_refused,
+    optional_id,
+    optional_int,
+    optional_text,
+    optional_time,
+)
 
 SIGNATURE_HEADER = "authorization"
 
@@ -41,30 +48,19 @@ def verify(partner_key: str, *, raw_body: bytes, headers: Mapping[str, str], url
 
 
 def parse(raw_body: bytes) -> WebhookEvent:
-    try:
-        payload = json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError(
-            "Shopee push body is not JSON", details={"platform": "shopee"}
-        ) from exc
-    if not isinstance(payload, dict):
-        raise ValidationError("Shopee push body is not an object", details={"platform": "shopee"})
-    return event_from_payload(payload)
+    """A signed push as an event; any odd body (not JSON, too deep, a field of the wrong type or
+    out of range) raises ValidationError, never anything else (marketplaces/webhook_fields.py)."""
+    return event_from_payload(load_object(raw_body, Platform.SHOPEE))
 
 
 def _data(payload: Mapping[str, Any]) -> dict[str, Any]:
     data = payload.get("data")
     if isinstance(data, str):  # lost pushes carry data as a JSON string
-        try:
-            data = json.loads(data) if data else {}
-        except ValueError as exc:
-            raise ValidationError(
-                "Shopee push data is not JSON", details={"platform": "shopee"}
-            ) from exc
+        return load_object(data, Platform.SHOPEE, "data") if data else {}
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ValidationError("Shopee push data is not an object", details={"platform": "shopee"})
+        raise invalid(Platform.SHOPEE, "data is not an object", "data")
     return data
 
 
@@ -79,26 +75,33 @@ def event_id(payload: Mapping[str, Any], data: Mapping[str, Any]) -> str:
 
 
 def event_from_payload(payload: Mapping[str, Any]) -> WebhookEvent:
-    code = as_int(payload.get("code"))
+    with odd_values_refused(Platform.SHOPEE):
+        return _event(payload)
+
+
+def _event(payload: Mapping[str, Any]) -> WebhookEvent:
+    p = Platform.SHOPEE
+    code = optional_int(payload.get("code"), p, "code")
     if code is None:
-        raise ValidationError("Shopee push has no numeric code", details={"platform": "shopee"})
+        raise invalid(p, "has no numeric code", "code")
     data = _data(payload)
     kind = KINDS.get(code, EventKind.OTHER)
-    shop_id = payload.get("shop_id")
+    shop_id = optional_id(payload.get("shop_id"), p, "shop_id")
     order_sn = raw_status = None
     if kind is EventKind.ORDER_STATUS:
-        order_sn = data.get("ordersn") or data.get("order_sn")
-        raw_status = data.get("status")
-    when = as_int(data.get("update_time")) or as_int(payload.get("timestamp"))
+        order_sn = optional_id(data.get("ordersn") or data.get("order_sn"), p, "data.ordersn")
+        raw_status = optional_text(data.get("status"), p, "data.status")
+    stamp = optional_time(payload.get("timestamp"), p, "timestamp")
+    occurred_at = optional_time(data.get("update_time"), p, "data.update_time") or stamp
     return WebhookEvent(
-        platform=Platform.SHOPEE,
+        platform=p,
         event_id=event_id(payload, data),
         kind=kind,
-        external_shop_id=str(shop_id) if shop_id not in (None, "", 0) else None,
-        order_external_id=str(order_sn) if order_sn else None,
+        external_shop_id=shop_id if shop_id != "0" else None,
+        order_external_id=order_sn,
         # An unknown status is left for the caller to fetch; a push never decides stock alone.
-        status=ORDER_STATUS.get(raw_status) if isinstance(raw_status, str) else None,
-        raw_status=raw_status if isinstance(raw_status, str) else None,
-        occurred_at=utc_from_unix(when) if when is not None else None,
+        status=ORDER_STATUS.get(raw_status) if raw_status is not None else None,
+        raw_status=raw_status,
+        occurred_at=occurred_at,
         raw={**payload, "data": data},
     )

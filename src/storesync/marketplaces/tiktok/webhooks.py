@@ -8,16 +8,24 @@ a payload has none.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from storesync.domain.platform import Platform
-from storesync.errors import ValidationError
 from storesync.marketplaces.base import EventKind, WebhookEvent
 from storesync.marketplaces.tiktok import signing
 from storesync.marketplaces.tiktok.statuses import ORDER_STATUS
-from storesync.marketplaces.util import as_int, content_hash, header_value, utc_from_unix
+from storesync.marketplaces.util import content_hash, header_value
+from storesync.marketplaces.webhook_fields import (
+    EVENT_ID_LENGTH,
+    invalid,
+    load_object,
+    odd_values_refused,
+    optional_id,
+    optional_int,
+    optional_text,
+    optional_time,
+)
 
 SIGNATURE_HEADER = "authorization"
 
@@ -46,44 +54,46 @@ def verify(app_key: str, app_secret: str, *, raw_body: bytes, headers: Mapping[s
 
 
 def parse(raw_body: bytes) -> WebhookEvent:
-    try:
-        payload = json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError("TikTok webhook body is not JSON", details=_d()) from exc
-    if not isinstance(payload, dict):
-        raise ValidationError("TikTok webhook body is not an object", details=_d())
-    kind_code = as_int(payload.get("type"))
+    """A signed webhook as an event; any odd body (not JSON, too deep, a field of the wrong
+    type or out of range) raises ValidationError, nothing else (marketplaces/webhook_fields.py)."""
+    payload = load_object(raw_body, Platform.TIKTOK)
+    with odd_values_refused(Platform.TIKTOK):
+        return _event(payload)
+
+
+def _event(payload: Mapping[str, Any]) -> WebhookEvent:
+    p = Platform.TIKTOK
+    kind_code = optional_int(payload.get("type"), p, "type")
     if kind_code is None:
-        raise ValidationError("TikTok webhook has no numeric type", details=_d())
+        raise invalid(p, "has no numeric type", "type")
     data = payload.get("data")
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ValidationError("TikTok webhook data is not an object", details=_d())
+        raise invalid(p, "data is not an object", "data")
     kind = KINDS.get(kind_code, EventKind.OTHER)
-    order_id = data.get("order_id") if kind in _ORDER_KINDS else None
-    raw_status = data.get("order_status") if kind is EventKind.ORDER_STATUS else None
-    when = as_int(data.get("update_time")) or as_int(payload.get("timestamp"))
-    shop_id = payload.get("shop_id")
+    order_id = raw_status = None
+    if kind in _ORDER_KINDS:
+        order_id = optional_id(data.get("order_id"), p, "data.order_id")
+    if kind is EventKind.ORDER_STATUS:
+        raw_status = optional_text(data.get("order_status"), p, "data.order_status")
+    stamp = optional_time(payload.get("timestamp"), p, "timestamp")
+    occurred_at = optional_time(data.get("update_time"), p, "data.update_time") or stamp
     return WebhookEvent(
-        platform=Platform.TIKTOK,
+        platform=p,
         event_id=_event_id(payload),
         kind=kind,
-        external_shop_id=str(shop_id) if shop_id not in (None, "") else None,
-        order_external_id=str(order_id) if order_id not in (None, "") else None,
-        status=ORDER_STATUS.get(raw_status) if isinstance(raw_status, str) else None,
-        raw_status=raw_status if isinstance(raw_status, str) else None,
-        occurred_at=utc_from_unix(when) if when is not None else None,
+        external_shop_id=optional_id(payload.get("shop_id"), p, "shop_id"),
+        order_external_id=order_id,
+        status=ORDER_STATUS.get(raw_status) if raw_status is not None else None,
+        raw_status=raw_status,
+        occurred_at=occurred_at,
         raw=payload,
     )
 
 
 def _event_id(payload: Mapping[str, Any]) -> str:
-    notification_id = payload.get("tts_notification_id")
-    if notification_id not in (None, ""):
-        return str(notification_id)
-    return content_hash(payload)
-
-
-def _d() -> dict[str, Any]:
-    return {"platform": Platform.TIKTOK.value}
+    notification_id = optional_id(
+        payload.get("tts_notification_id"), Platform.TIKTOK, "tts_notification_id", EVENT_ID_LENGTH
+    )
+    return notification_id or content_hash(payload)
