@@ -46,8 +46,12 @@ def test_no_response_or_log_line_carries_a_token_or_secret(
     )
     wait_for(lambda: stack.api.get("/api/v1/orders").json(), what="the order imported")
     # A platform that refuses (the error path quotes what it is told, if anything does).
-    stack.tiktok.http.put("/_sim/faults", json={"families": {"*": {"error_rate": 1.0}}}).raise_for_status()
-    stack.api.post("/api/v1/inventory/SHIRT-S/adjustments", json={"delta": 5, "reason": "adjustment"})
+    stack.tiktok.http.put(
+        "/_sim/faults", json={"families": {"*": {"error_rate": 1.0}}}
+    ).raise_for_status()
+    stack.api.post(
+        "/api/v1/inventory/SHIRT-S/adjustments", json={"delta": 5, "reason": "adjustment"}
+    )
     answers = [stack.api.get(path).text for path in LISTS]
     answers += [stack.api.get("/api/v1/shops/callback/shopee?code=x&state=forged").text]
     stack.tiktok.http.put("/_sim/faults", json={}).raise_for_status()

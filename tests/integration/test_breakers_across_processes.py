@@ -83,8 +83,12 @@ def test_workers_failing_at_once_share_one_window_and_record_one_opening(
     redis_url: str, namespace: str, database_url: str, factory: sessionmaker[Session]
 ) -> None:
     results = worker_processes(3, redis_url, namespace, database_url)
-    # One window for all: together they made the minimum number of calls, not each of them.
-    assert sum(r["calls"] for r in results) == POLICY.min_calls
+    # One window for all: together they made the minimum number of calls, not each of them
+    # (3 x 10). A call admitted by one process just before another recorded the opening
+    # failure is already in flight, so up to one per other process may add to it: seen 11 and
+    # 12 on a loaded machine, never 30.
+    calls = sum(r["calls"] for r in results)
+    assert POLICY.min_calls <= calls <= POLICY.min_calls + len(results) - 1
     assert {r["refused_state"] for r in results} == {"open"}
     assert openings(factory) == 1
 

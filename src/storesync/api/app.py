@@ -101,8 +101,8 @@ def _install_pages(app: FastAPI, settings: Settings) -> None:
         if settings.metrics_access == "off":
             raise NotFoundError("No such resource.")
         if settings.metrics_access == "token":
-            sent = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-            if not same(sent, settings.metrics_token or ""):
+            scheme, _, sent = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not same(sent.strip(), settings.metrics_token or ""):
                 raise AuthenticationError("/metrics needs `Authorization: Bearer <metrics token>`.")
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
