@@ -28,6 +28,7 @@ from storesync.marketplaces.shopee.config import ShopeeAppConfig
 from storesync.marketplaces.tiktok.client import TikTokClient
 from storesync.marketplaces.tiktok.config import TikTokAppConfig
 from storesync.observability.health import HealthCheck
+from storesync.observability.sentry import init_sentry
 from storesync.order import tasks as _order_tasks
 from storesync.reconcile import tasks as _reconcile_tasks
 from storesync.resilience.service import Resilience, build_resilience
@@ -130,6 +131,9 @@ def build_client(
 
 def build_container(settings: Settings | None = None) -> Container:
     settings = settings or get_settings()
+    # Here, not in each command: every process that serves or runs jobs builds this container,
+    # and before the broker: Sentry's Dramatiq integration joins brokers as they are built.
+    init_sentry(settings)
     engine = make_engine(
         settings.effective_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )

@@ -32,10 +32,11 @@ SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 _KEY_FILE_WAIT_S = 5.0
 # Never echoed in an error, whatever was wrong with them (names ending like these are hidden too).
 SECRET_SETTINGS = frozenset(
-    {"secret_key", "metrics_token", "shopee_partner_key", "tiktok_app_secret"}
+    {"secret_key", "metrics_token", "shopee_partner_key", "tiktok_app_secret", "sentry_dsn"}
 )
 _SECRET_SUFFIXES = ("_secret", "_token", "_password", "_key")
 _URL_PASSWORD = re.compile(r"(?i)([a-z][a-z0-9+.-]*://[^:/@\s]*):[^@/\s]*@")
+_SENTRY_DSN = re.compile(r"https?://[^@/\s]+@[^/\s]+/(?:[^\s]*/)?[0-9]+/?")
 
 
 class ConfigurationError(Exception):
@@ -131,6 +132,13 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(
         default=None, description="bearer token for /metrics", repr=False
     )
+    # A port per process, not multiprocess mode (worker/exposition.py says why).
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="/metrics of `storesync worker` and `scheduler`; unset or 0 = none",
+    )
     session_idle_minutes: float = Field(
         default=60.0, gt=0, description="a dashboard session ends after this long unused"
     )
@@ -146,6 +154,11 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
+    # Error reporting (observability/sentry.py). The DSN holds the project's key: never echoed.
+    sentry_dsn: str | None = Field(
+        default=None, description="Sentry DSN; unset = no error reporting", repr=False
+    )
+    sentry_environment: str = Field(default="production", description="Sentry's environment")
 
     shopee_partner_id: int = 2001887
     shopee_partner_key: str = Field(default="storesync-demo-partner-key", repr=False)
@@ -169,6 +182,15 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("must be a sqlite:// or postgresql:// URL")
         return value
+
+    @field_validator("sentry_dsn")
+    @classmethod
+    def _sentry_dsn(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not _SENTRY_DSN.fullmatch(value.strip()):
+            raise ValueError("must be a Sentry DSN: https://<public key>@<host>/<project id>")
+        return value.strip()
 
     @field_validator("secret_key")
     @classmethod

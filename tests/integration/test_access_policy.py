@@ -91,6 +91,8 @@ def test_only_the_intended_routes_are_public(app: FastAPI) -> None:
     assert public == {
         ("GET", "/"),
         ("GET", "/api/health"),
+        ("GET", "/api/health/live"),
+        ("GET", "/api/health/ready"),
         ("GET", "/docs"),
         ("GET", "/login"),
         ("GET", "/metrics"),

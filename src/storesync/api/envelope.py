@@ -74,7 +74,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_storesync_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StoreSyncError)
         if exc.http_status >= 500:
-            log.error("request_failed", code=exc.code.value, error=exc.message)
+            # exc_info: Sentry (when on) gets the traceback, not only the code and the id.
+            log.error("request_failed", code=exc.code.value, error=exc.message, exc_info=exc)
         return error_response(exc)
 
     async def on_validation(_: Request, exc: Exception) -> JSONResponse:

@@ -6,6 +6,15 @@ circuit breaker or a shop that fell back to fast polling.
 
 Anyone may ask whether StoreSync is up (load balancers, uptime checks); only a viewer sees the
 components, shop ids and counters behind the answer.
+
+Two probes beside it, public and never rate limited, for orchestrators and external checks:
+
+  /api/health/live   the process answers: 200 always, nothing else touched (restart if not)
+  /api/health/ready  the database, the broker and the cache this process was configured with
+                     all answer: 200, else 503 naming the failing ones (send no traffic)
+
+Ready is stricter than /api/health (a down cache only degrades that): a process whose Redis or
+broker is away cannot enqueue or coordinate what a request starts.
 """
 
 from __future__ import annotations
@@ -89,6 +98,42 @@ def health_report(container: Container) -> tuple[int, dict[str, Any]]:
         "version": __version__,
         "components": components,
     }
+
+
+def readiness_failures(container: Container) -> list[str]:
+    """The components readiness needs that do not answer, by name (none: ready). Breakers and
+    webhook health are left out: they degrade the product, they do not stop it."""
+    results = {
+        "database": _check_database(container),
+        "broker": _check_broker(container),
+        "cache": _check_cache(container),
+    }
+    return [name for name, result in results.items() if result["status"] == "down"]
+
+
+@router.get(
+    "/api/health/live",
+    tags=["operations"],
+    summary="Liveness: the process answers",
+    dependencies=[PUBLIC],
+)
+async def live() -> dict[str, str]:
+    # Nothing but the process: restarting a healthy process during a database outage brings
+    # the database no closer. (PUBLIC looks a key up only when one is sent; probes send none.)
+    return {"status": "ok"}
+
+
+@router.get(
+    "/api/health/ready",
+    tags=["operations"],
+    summary="Readiness: database, broker and cache answer",
+    dependencies=[PUBLIC],
+)
+def ready(request: Request) -> JSONResponse:
+    failing = readiness_failures(request.app.state.container)
+    if failing:  # names only: hosts and driver messages are for /api/health's viewers and logs
+        return JSONResponse({"status": "not_ready", "failing": failing}, status_code=503)
+    return JSONResponse({"status": "ready"})
 
 
 @router.get("/api/health", tags=["operations"], summary="Component health", dependencies=[PUBLIC])

@@ -28,7 +28,7 @@ from storesync.errors import RateLimitError
 from storesync.observability import metrics
 
 EXEMPT_PATHS = frozenset({"/api/health", "/metrics"})
-EXEMPT_PREFIXES = ("/webhooks/",)
+EXEMPT_PREFIXES = ("/webhooks/", "/api/health/")  # /api/health/live and /ready: probes too
 # Only what looks like one of our keys gets a bucket of its own; anything else is counted
 # against its address, so made-up tokens cannot each buy a fresh burst.
 API_KEY = re.compile(r"ssk_[0-9a-f]{8}_[A-Za-z0-9_-]{43}")

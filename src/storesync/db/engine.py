@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 READ_ONLY = "storesync_read_only"  # an execution option: begin without the SQLite write lock
 
@@ -21,7 +22,41 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, **kwargs: Any) 
         return _sqlite_engine(url, sqlite_busy_timeout_ms, **kwargs)
     # pre_ping: a restarted PostgreSQL leaves dead connections in the pool; checking on checkout
     # costs one round trip and turns "server closed the connection" into a fresh connection.
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **kwargs)
+    return create_engine(
+        url,
+        poolclass=WaitCountingQueuePool,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        **kwargs,
+    )
+
+
+class WaitCountingQueuePool(QueuePool):
+    """SQLAlchemy's QueuePool, counting checkouts that found every connection in use and no room
+    to open another, so they waited (up to the pool timeout, 30 s). SQLAlchemy has no event for
+    that moment; `waits` is a plain number that observability/database.py reads when scraped
+    (db imports no metrics: the layers keep db and observability apart)."""
+
+    def __init__(
+        self, creator: Any, pool_size: int = 5, max_overflow: int = 10, **kwargs: Any
+    ) -> None:
+        super().__init__(creator, pool_size=pool_size, max_overflow=max_overflow, **kwargs)
+        self.max_overflow_limit = max_overflow
+        self.waits = 0
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        limited = self.max_overflow_limit > -1
+        if limited and self.checkedin() == 0 and self.overflow() >= self.max_overflow_limit:
+            self.waits += 1  # racy by a count at worst: two threads both see it full
+        return super()._do_get()
+
+    def recreate(self) -> QueuePool:
+        # dispose() swaps in a fresh pool: carry the count on, it is a counter.
+        fresh = super().recreate()
+        if isinstance(fresh, WaitCountingQueuePool):
+            fresh.waits = self.waits
+        return fresh
 
 
 def _sqlite_engine(url: str, busy_timeout_ms: int, **kwargs: Any) -> Engine:

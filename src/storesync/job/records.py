@@ -16,7 +16,7 @@ from storesync.db.engine import unit_of_work
 from storesync.db.models import SyncJob
 from storesync.errors import InternalError, StoreSyncError
 from storesync.observability.context import current_correlation_id
-from storesync.observability.metrics import sync_jobs_failed_total
+from storesync.observability.metrics import sync_jobs_failed_total, sync_jobs_total
 from storesync.observability.redact import redact
 
 
@@ -85,6 +85,8 @@ def run_job(
     finally:
         if status == "succeeded" and run.errors:
             status = "partial"
+        # Counted before the record is written: a run whose record fails to save still ran.
+        sync_jobs_total.labels(kind, status).inc()
         if status == "failed":
             sync_jobs_failed_total.labels(kind).inc()
         with unit_of_work(factory) as session:

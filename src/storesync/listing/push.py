@@ -28,7 +28,7 @@ from storesync.db.base import utcnow
 from storesync.db.engine import unit_of_work
 from storesync.db.models import InventoryLevel, Listing, Order, OrderLine, Shop
 from storesync.marketplaces.base import ListingRef, MarketplaceClient, StockUpdate
-from storesync.observability.metrics import push_landed_late_total
+from storesync.observability.metrics import push_landed_late_total, sync_lag_seconds
 
 log = structlog.get_logger(__name__)
 
@@ -86,6 +86,7 @@ def push_shop(
                 listing.confirmed_qty = None
             elif result.ok:
                 report.confirmed += 1
+                _observe_sync_lag(listing, item.update.available)  # before confirmed_at moves
                 # An order of this shop imported while we pushed changed the reservations the
                 # written value was computed from: the platform's view is unknown, write again.
                 stale = held_now.get(item.variant_id, 0) != item.update.reserved_here
@@ -105,6 +106,19 @@ def push_shop(
         push_landed_late_total.inc(report.landed_late)
         log.warning("push_landed_late", shop_id=shop_id, listings=report.landed_late)
     return report
+
+
+def _observe_sync_lag(listing: Listing, written: int) -> None:
+    """Stock change to this shop's confirmation. `desired_at` is when the change (an order seen,
+    an adjustment) gave the listing its value, in the order's own transaction, so no column is
+    needed. Only a confirmation of that value ends a sync: a listing whose desired value moved
+    again meanwhile ends later, and one pushed again with an unchanged value (reconciliation, a
+    landed-late write) started no new sync."""
+    if written != listing.desired_qty:
+        return
+    if listing.confirmed_at is not None and listing.desired_at <= listing.confirmed_at:
+        return
+    sync_lag_seconds.observe(max(0.0, (utcnow() - listing.desired_at).total_seconds()))
 
 
 def _plan(session: Session, shop_id: int) -> list[_Planned]:

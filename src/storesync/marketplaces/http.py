@@ -28,12 +28,14 @@ from pydantic import ValidationError as PydanticValidationError
 
 from storesync.domain.platform import Platform
 from storesync.errors import (
+    ErrorCode,
     InternalError,
     NetworkError,
     NetworkTimeoutError,
     PlatformAPIError,
     StoreSyncError,
 )
+from storesync.observability import metrics
 from storesync.observability.context import correlation_id as correlation_id_var
 from storesync.observability.context import new_correlation_id
 from storesync.observability.redact import redact, redact_text
@@ -195,6 +197,7 @@ def send_call(
     status: int | None = None
     vendor_request_id: str | None = None
     outcome = "ok"
+    code: str | None = None  # the taxonomy code the call failed with, for the metrics
     try:
         try:
             response = http.send(request)
@@ -223,10 +226,15 @@ def send_call(
     except StoreSyncError as err:
         _mask(err)
         outcome = type(err).__name__
+        code = err.code.value
         request_id = err.details.get("request_id")
         vendor_request_id = request_id if isinstance(request_id, str) else None
         raise
+    except Exception:
+        code = ErrorCode.INTERNAL_ERROR.value  # a reader's bug: the call did not succeed
+        raise
     finally:
+        observe_call(platform, path, time.perf_counter() - started, code)
         log.info(
             "marketplace_call",
             platform=platform.value,
@@ -238,6 +246,35 @@ def send_call(
             outcome=outcome,
             correlation_id=request.headers[REQUEST_ID_HEADER],
         )
+
+
+# Endpoint families by a word of the path, named as resilience/families.py names them, so the
+# request counters sit beside the rate-limit ones on a dashboard. The first match wins; the
+# path itself is never a label (TikTok's carry product ids). This layer sees paths, not protocol
+# methods, so it differs from the rate budget's family where a method borrows another family's
+# path: a Shopee stock read (product info paths) and the shop lookup while connecting count as
+# catalog here.
+PATH_FAMILIES = (
+    (("token", "auth"), "auth"),
+    (("stock", "inventory"), "stock"),
+    (("order",), "orders"),
+    (("push",), "push"),
+)
+
+
+def family_of(path: str) -> str:
+    lowered = path.lower()
+    for words, family in PATH_FAMILIES:
+        if any(word in lowered for word in words):
+            return family
+    return "catalog"
+
+
+def observe_call(platform: Platform, path: str, seconds: float, code: str | None) -> None:
+    family = family_of(path)
+    metrics.platform_request_duration_seconds.labels(platform.value, family).observe(seconds)
+    outcome = "ok" if code is None else "error"
+    metrics.platform_requests_total.labels(platform.value, family, outcome, code or "").inc()
 
 
 def body_summary(response: httpx.Response) -> str:

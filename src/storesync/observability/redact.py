@@ -32,6 +32,7 @@ SECRET_NAMES = frozenset(
     {
         "sign",
         "signature",
+        "dsn",  # a Sentry DSN carries its project key
         "password_hash",
         "passwd",
         "authorization",

@@ -18,11 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storesync.db.base import utcnow
 from storesync.db.models import Shop, WebhookEvent
 from storesync.domain.platform import Platform
 from storesync.errors import ValidationError
 from storesync.marketplaces.base import EventKind, MarketplaceClient
 from storesync.marketplaces.base import WebhookEvent as ParsedEvent
+from storesync.observability.metrics import webhook_lag_seconds
 from storesync.webhook import health, rejected, unparseable
 
 log = structlog.get_logger(__name__)
@@ -72,7 +74,16 @@ def receive_verified(
         # Only news moves health: a replayed push (same event id) must not mark a shop whose
         # webhooks have stopped as healthy again.
         health.on_verified(session, platform, event)
+        _observe_lag(platform, event)
     return received
+
+
+def _observe_lag(platform: Platform, event: ParsedEvent) -> None:
+    # First deliveries only: a redelivery's age says how long the platform retried, not how
+    # late news reaches us. A stamp ahead of our clock (skew) counts as no lag.
+    if event.occurred_at is not None:
+        lag_s = (utcnow() - event.occurred_at).total_seconds()
+        webhook_lag_seconds.labels(platform.value).observe(max(0.0, lag_s))
 
 
 def store(session: Session, platform: Platform, event: ParsedEvent, body: str) -> Received:

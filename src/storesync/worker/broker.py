@@ -7,7 +7,8 @@ from __future__ import annotations
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
-from storesync.worker.middleware import CorrelationMiddleware
+from storesync.worker.exposition import instrument
+from storesync.worker.middleware import CorrelationMiddleware, MetricsMiddleware
 
 QUEUES = ("default", "push", "orders")
 
@@ -42,8 +43,12 @@ def make_broker(url: str | None) -> dramatiq.Broker:
     else:
         raise ValueError(f"STORESYNC_BROKER_URL must be redis:// or amqp:// (got {url[:20]}…)")
     broker.add_middleware(CorrelationMiddleware())
+    broker.add_middleware(MetricsMiddleware())
     for queue in QUEUES:
         broker.declare_queue(queue)
+    # Every process (serve, worker, scheduler, CLI) builds exactly one broker here, through the
+    # composition root: the one call that turns on what its scrape reads besides metrics.py.
+    instrument(broker)
     return broker
 
 

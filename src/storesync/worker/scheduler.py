@@ -12,8 +12,10 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from storesync.db.base import utcnow
 from storesync.db.engine import unit_of_work
 from storesync.db.models import Shop
+from storesync.worker import gauges
 from storesync.worker.jobs import Jobs
 
 log = structlog.get_logger(__name__)
@@ -51,6 +53,7 @@ class Scheduler:
     _last_reconcile: float | None = None
     _last_token_check: float | None = None
     _last_retention: float | None = None
+    _last_gauges: float | None = None
 
     def tick(self) -> None:
         now = self.clock()
@@ -76,6 +79,11 @@ class Scheduler:
             self._last_retention = now
             self.jobs.send("retention.prune")
         self._poll_shops(now)
+        # Last: a failed reading must not hold up the sends above (run_forever logs it).
+        if _due(self._last_gauges, now, every.sweep_interval_s):
+            self._last_gauges = now
+            with unit_of_work(self.db) as session:
+                gauges.GAUGES.publish(gauges.read(session, utcnow()))
 
     def _poll_shops(self, now: float) -> None:
         with unit_of_work(self.db) as session:
