@@ -3,8 +3,9 @@ operator actions (list, reset, force-open) the API and CLI share."""
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import hashlib
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,9 +99,7 @@ class Resilience:
         for key in keys or []:
             if key not in found:
                 found[key] = self.breakers.view(key)
-        views = sorted(found.values(), key=lambda v: v.key)
-        self._publish_gauge(views)
-        return views
+        return sorted(found.values(), key=lambda v: v.key)
 
     def reset(self, key: str, actor: str, reason: str) -> Transition:
         parse_key(key)
@@ -140,18 +139,21 @@ class Resilience:
 
         return check
 
-    def on_transition(self, _: Transition) -> None:
-        with contextlib.suppress(StateUnavailableError):
-            self._publish_gauge(self.breakers.views())
+    def open_count(self, platform: Platform) -> float:
+        """Breakers refusing calls on `platform` now, read from the shared state when scraped.
+        A gauge set on transitions went stale in every process that missed the closing one
+        (scaled out, one worker saw the opening, another the close). NaN when the state cannot
+        be read: no answer beats a wrong zero."""
+        try:
+            views = self.breakers.views()
+        except StateUnavailableError:
+            return math.nan
+        return sum(1 for v in views if platform_of(v.key) == platform.value and v.state in REFUSING)
 
-    @staticmethod
-    def _publish_gauge(views: list[BreakerView]) -> None:
+    def publish_gauges(self) -> None:
         for platform in Platform:
-            metrics.breaker_state.labels(platform.value).set(
-                sum(
-                    1 for v in views if platform_of(v.key) == platform.value and v.state in REFUSING
-                )
-            )
+            gauge = metrics.breaker_state.labels(platform.value)
+            gauge.set_function(functools.partial(self.open_count, platform))
 
 
 def _reason(reason: str) -> str:
@@ -224,7 +226,8 @@ def build_resilience(
             cap_s=settings.retry_cap_s,
         ),
     )
-    breakers.listeners.extend([observe, resilience.on_transition])
+    breakers.listeners.append(observe)
+    resilience.publish_gauges()
     if records is not None:
         reads = reads or records
         breakers.listeners.append(history_recorder(records))
