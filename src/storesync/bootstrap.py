@@ -27,6 +27,7 @@ from storesync.marketplaces.shopee.client import ShopeeClient
 from storesync.marketplaces.shopee.config import ShopeeAppConfig
 from storesync.marketplaces.tiktok.client import TikTokClient
 from storesync.marketplaces.tiktok.config import TikTokAppConfig
+from storesync.observability.database import slow_queries
 from storesync.observability.health import HealthCheck
 from storesync.observability.sentry import init_sentry
 from storesync.order import tasks as _order_tasks
@@ -135,7 +136,13 @@ def build_container(settings: Settings | None = None) -> Container:
     # and before the broker: Sentry's Dramatiq integration joins brokers as they are built.
     init_sentry(settings)
     engine = make_engine(
-        settings.effective_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        settings.effective_database_url,
+        sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout_s=settings.db_pool_timeout_s,
+        # Read per statement by the timing listeners that make_broker installs.
+        execution_options=slow_queries(settings.slow_query_ms),
     )
     session_factory = make_session_factory(engine)
     redis = _redis(settings)

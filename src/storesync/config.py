@@ -53,6 +53,21 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default: SQLite in data_dir", repr=False
     )
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    # PostgreSQL's pool, per process (serve, each worker): 10 + 10 is SQLAlchemy's 5 + 10 raised
+    # for the 4 worker threads plus the API's thread pool sharing one engine.
+    db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connections kept open")
+    db_max_overflow: int = Field(default=10, ge=0, description="opened beyond the pool at peaks")
+    # Not SQLAlchemy's 30 s: a healthy checkout waits milliseconds (a request holds a connection
+    # for tens of ms), so 5 s without one means the pool is exhausted, and a request waiting 30 s
+    # is past any client's patience while holding a server thread. Fail it as a retryable 503
+    # DATABASE_ERROR with Retry-After instead, and let the queue retry a job.
+    db_pool_timeout_s: float = Field(
+        default=5.0, gt=0, description="a checkout waits this long for a free connection"
+    )
+    # 500 ms: the playbook's slow-query alert threshold (observability/database.py logs them).
+    slow_query_ms: int = Field(
+        default=500, ge=0, description="log and count statements slower than this; 0 = off"
+    )
     redis_url: str | None = Field(default=None, repr=False)
     broker_url: str | None = Field(
         default=None, description="redis:// or amqp://; unset = in-process worker", repr=False

@@ -48,6 +48,8 @@ CONTRACT: dict[str, tuple[str, tuple[str, ...]]] = {
     "storesync_db_pool_in_use": ("gauge", ()),
     "storesync_db_pool_overflow": ("gauge", ()),
     "storesync_db_pool_waits_total": ("counter", ()),
+    "storesync_db_pool_exhausted_total": ("counter", ()),
+    "storesync_db_slow_queries_total": ("counter", ()),
     "storesync_errors_total": ("counter", ("code", "severity")),
     "storesync_dead_letters_open": ("gauge", ()),
     "storesync_webhook_lag_seconds": ("histogram", ("platform",)),

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from storesync.errors import (
@@ -28,6 +29,11 @@ from storesync.observability.context import current_correlation_id
 from storesync.observability.redact import redact
 
 log = structlog.get_logger(__name__)
+
+# A full pool frees up as soon as a few requests finish (tens of ms each); a client that waited
+# out the pool timeout (5 s by default) and comes back 2 s later usually finds a connection,
+# without a crowd of immediate retries keeping the pool full.
+POOL_EXHAUSTED_RETRY_AFTER_S = 2.0
 
 
 def error_response(error: StoreSyncError) -> JSONResponse:
@@ -96,8 +102,21 @@ def install_error_handlers(app: FastAPI) -> None:
         log.error("database_unavailable", error=str(exc).splitlines()[0][:300])
         return error_response(DatabaseError())
 
+    async def on_pool_exhausted(_: Request, exc: Exception) -> JSONResponse:
+        # Not a DBAPIError: the pool raises it before any driver is involved. The PostgreSQL pool
+        # counts it (storesync_db_pool_exhausted_total); the database itself may be healthy.
+        log.error("database_pool_exhausted", error=str(exc).splitlines()[0][:300])
+        return error_response(
+            DatabaseError(
+                "Every database connection is in use; retry shortly.",
+                details={"driver_error": "PoolTimeout"},
+                retry_after=POOL_EXHAUSTED_RETRY_AFTER_S,
+            )
+        )
+
     app.add_exception_handler(StoreSyncError, on_storesync_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(OperationalError, on_database)
     app.add_exception_handler(DBAPIError, on_database)
+    app.add_exception_handler(PoolTimeoutError, on_pool_exhausted)

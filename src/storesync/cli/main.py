@@ -6,9 +6,11 @@ import typer
 
 from storesync import __version__
 from storesync.cli import apikeys, breakers, db, deadletters, keys, sync, users
+from storesync.cli.backup import backup, restore
 from storesync.cli.demo import demo
 from storesync.cli.reconcile import reconcile
 from storesync.cli.serve import serve
+from storesync.cli.verify import verify_cmd
 from storesync.cli.worker import scheduler, worker
 
 app = typer.Typer(
@@ -30,6 +32,9 @@ app.command()(serve)
 app.command()(worker)
 app.command()(scheduler)
 app.command()(reconcile)
+app.command()(backup)
+app.command()(restore)
+app.command("verify")(verify_cmd)
 
 
 @app.command()

@@ -11,13 +11,23 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 READ_ONLY = "storesync_read_only"  # an execution option: begin without the SQLite write lock
 
 
-def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    sqlite_busy_timeout_ms: int = 5000,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    pool_timeout_s: float = 5.0,
+    **kwargs: Any,
+) -> Engine:
+    """The pool arguments apply to PostgreSQL (config.py has the why of their defaults)."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url, sqlite_busy_timeout_ms, **kwargs)
     # pre_ping: a restarted PostgreSQL leaves dead connections in the pool; checking on checkout
@@ -26,17 +36,20 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, **kwargs: Any) 
         url,
         poolclass=WaitCountingQueuePool,
         pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout_s,
         **kwargs,
     )
 
 
 class WaitCountingQueuePool(QueuePool):
     """SQLAlchemy's QueuePool, counting checkouts that found every connection in use and no room
-    to open another, so they waited (up to the pool timeout, 30 s). SQLAlchemy has no event for
-    that moment; `waits` is a plain number that observability/database.py reads when scraped
-    (db imports no metrics: the layers keep db and observability apart)."""
+    to open another, so they waited (up to the pool timeout, STORESYNC_DB_POOL_TIMEOUT_S), and
+    those that waited it out: `exhausted`, each raising `sqlalchemy.exc.TimeoutError` (the API and
+    the worker turn it into a retryable DATABASE_ERROR). SQLAlchemy has no event for either; they
+    are plain numbers that observability/database.py reads when scraped (db imports no metrics:
+    the layers keep db and observability apart)."""
 
     def __init__(
         self, creator: Any, pool_size: int = 5, max_overflow: int = 10, **kwargs: Any
@@ -44,18 +57,24 @@ class WaitCountingQueuePool(QueuePool):
         super().__init__(creator, pool_size=pool_size, max_overflow=max_overflow, **kwargs)
         self.max_overflow_limit = max_overflow
         self.waits = 0
+        self.exhausted = 0
 
     def _do_get(self) -> ConnectionPoolEntry:
         limited = self.max_overflow_limit > -1
         if limited and self.checkedin() == 0 and self.overflow() >= self.max_overflow_limit:
             self.waits += 1  # racy by a count at worst: two threads both see it full
-        return super()._do_get()
+        try:
+            return super()._do_get()
+        except PoolTimeoutError:
+            self.exhausted += 1
+            raise
 
     def recreate(self) -> QueuePool:
-        # dispose() swaps in a fresh pool: carry the count on, it is a counter.
+        # dispose() swaps in a fresh pool: carry the counts on, they are counters.
         fresh = super().recreate()
         if isinstance(fresh, WaitCountingQueuePool):
             fresh.waits = self.waits
+            fresh.exhausted = self.exhausted
         return fresh
 
 

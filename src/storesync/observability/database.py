@@ -9,16 +9,27 @@ by `execution_options` shares its parent's pool and is counted once). `storesync
 database does not.
 
 `install()` is idempotent; worker/exposition.py calls it for every process that builds a broker.
+
+Slow statements (`STORESYNC_SLOW_QUERY_MS`): each one over its engine's threshold is a
+`slow_query` warning with its duration, the first 200 characters of its SQL and the correlation id
+of the work that ran it, and counts in `storesync_db_slow_queries_total`. The threshold travels
+on the engine as an execution option (`slow_queries()`, which the composition root passes to
+`make_engine`) rather than in a module global here: every engine of a test process keeps its own,
+and an engine built without one (a migration, a test's own) is timed but never called slow. The
+SQL is the statement as sent with its placeholders; its parameters are never logged (they may hold
+tokens), and string literals written into the SQL itself are masked as well.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import weakref
 from collections.abc import Iterator
 from typing import Any
 
+import structlog
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, event
@@ -26,9 +37,18 @@ from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.pool import Pool
 
 from storesync.observability import metrics
+from storesync.observability.context import correlation_id
+
+log = structlog.get_logger(__name__)
 
 PING_TIMEOUT_S = 2.0  # well inside Prometheus's default 10 s scrape timeout
 _STARTED = "storesync_query_started"  # Connection.info key: a stack, statements may nest
+SLOW_QUERY_MS = "storesync_slow_query_ms"  # an execution option: the engine's threshold
+# Enough to tell the statement (its verb, table and first conditions) on one log line.
+SQL_SHOWN_CHARS = 200
+# '...' with '' as the escaped quote: a literal written into the SQL may be a value worth hiding.
+_STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
+_WHITESPACE = re.compile(r"\s+")
 
 _lock = threading.Lock()
 # pool -> (its engine, monotonic time of its last connection): weak both ways, so a disposed
@@ -71,16 +91,46 @@ def _before_execute(conn: Connection, *_: Any) -> None:
     conn.info.setdefault(_STARTED, []).append(time.perf_counter())
 
 
-def _after_execute(conn: Connection, *_: Any) -> None:
+def _after_execute(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
     started = conn.info.get(_STARTED)
     if started:
-        metrics.db_query_duration_seconds.observe(time.perf_counter() - started.pop())
+        seconds = time.perf_counter() - started.pop()
+        metrics.db_query_duration_seconds.observe(seconds)
+        _note_if_slow(conn, statement, seconds)
 
 
 def _on_error(context: ExceptionContext) -> None:
     # A failed statement is timed too: a query that waited out a lock and failed was slow.
     if context.connection is not None and context.statement is not None:
-        _after_execute(context.connection)
+        _after_execute(context.connection, None, context.statement)
+
+
+def slow_queries(threshold_ms: int) -> dict[str, int]:
+    """The execution options that make an engine's statements over `threshold_ms` (0: none) be
+    logged and counted: `make_engine(url, execution_options=slow_queries(500))`."""
+    return {SLOW_QUERY_MS: threshold_ms}
+
+
+def _note_if_slow(conn: Connection, statement: str, seconds: float) -> None:
+    threshold_ms = conn.get_execution_options().get(SLOW_QUERY_MS)
+    duration_ms = seconds * 1000
+    if not threshold_ms or duration_ms < threshold_ms:
+        return
+    metrics.db_slow_queries_total.inc()
+    log.warning(
+        "slow_query",
+        duration_ms=round(duration_ms, 1),
+        threshold_ms=threshold_ms,
+        statement=shown_sql(statement),
+        # Explicit, not only the logging processor's: it is the point of the line.
+        correlation_id=correlation_id.get(),
+    )
+
+
+def shown_sql(statement: str) -> str:
+    """The statement on one line, string literals masked, cut to SQL_SHOWN_CHARS."""
+    masked = _STRING_LITERAL.sub("'?'", statement)
+    return _WHITESPACE.sub(" ", masked).strip()[:SQL_SHOWN_CHARS]
 
 
 def _pools() -> list[tuple[Pool, Engine, float]]:
@@ -103,6 +153,10 @@ def ping(engine: Engine, timeout_s: float = PING_TIMEOUT_S) -> bool:
     def run() -> None:
         try:
             conn = engine.raw_connection()
+            # Out of the pool, so close() really closes: the engine pinged may have been
+            # disposed (its pool replaced by a fresh one nobody disposes again), and a connection
+            # checked into that pool would stay open until garbage collection.
+            conn.detach()
             try:
                 cursor = conn.cursor()
                 cursor.execute("SELECT 1")
@@ -119,7 +173,13 @@ def ping(engine: Engine, timeout_s: float = PING_TIMEOUT_S) -> bool:
     return answered.wait(timeout_s)
 
 
-Families = tuple[GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily, CounterMetricFamily]
+Families = tuple[
+    GaugeMetricFamily,
+    GaugeMetricFamily,
+    GaugeMetricFamily,
+    CounterMetricFamily,
+    CounterMetricFamily,
+]
 
 
 class DatabaseCollector(Collector):
@@ -131,10 +191,11 @@ class DatabaseCollector(Collector):
         pools = _pools()
         if not pools:
             return  # this process never touched a database: report nothing rather than 0
-        up, in_use, overflow, waits = families = _families()
+        up, in_use, overflow, waits, exhausted = families = _families()
         in_use.add_metric([], sum(_int(pool, "checkedout") for pool, _, _ in pools))
         overflow.add_metric([], sum(max(0, _int(pool, "overflow")) for pool, _, _ in pools))
         waits.add_metric([], sum(getattr(pool, "waits", 0) for pool, _, _ in pools))
+        exhausted.add_metric([], sum(getattr(pool, "exhausted", 0) for pool, _, _ in pools))
         latest = max(pools, key=lambda seen: seen[2])[1]
         up.add_metric([], 1 if ping(latest) else 0)
         yield from families
@@ -150,11 +211,17 @@ def _families() -> Families:
         ),
         GaugeMetricFamily(
             metrics.DB_POOL_OVERFLOW,
-            "Connections open beyond the pool's size (PostgreSQL: 10, and up to 10 more).",
+            "Connections open beyond the pool's size "
+            "(PostgreSQL: STORESYNC_DB_POOL_SIZE, and up to STORESYNC_DB_MAX_OVERFLOW more).",
         ),
         CounterMetricFamily(
             metrics.DB_POOL_WAITS,
             "Connection checkouts that found the PostgreSQL pool full and had to wait.",
+        ),
+        CounterMetricFamily(
+            metrics.DB_POOL_EXHAUSTED,
+            "Checkouts that waited STORESYNC_DB_POOL_TIMEOUT_S and got no connection "
+            "(answered 503 DATABASE_ERROR, or the job retried).",
         ),
     )
 

@@ -251,3 +251,12 @@ sync_lag_seconds = Histogram(
 DEAD_LETTERS_OPEN = "storesync_dead_letters_open"
 SHOPS_FAST_POLLING = "storesync_shops_fast_polling"
 AUTHORIZATION_EXPIRES_IN = "storesync_authorization_expires_in_seconds"  # {platform, shop_id}
+
+# --- database: pool exhaustion and slow statements (issue 13; observability/database.py) -------
+# Read from the pool when scraped, like the waits: checkouts that waited out the pool timeout.
+DB_POOL_EXHAUSTED = "storesync_db_pool_exhausted"  # a counter: storesync_db_pool_exhausted_total
+db_slow_queries_total = Counter(
+    "storesync_db_slow_queries",
+    "Statements slower than STORESYNC_SLOW_QUERY_MS (each also logged as slow_query).",
+    registry=REGISTRY,
+)

@@ -24,6 +24,7 @@ import dramatiq
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from storesync.errors import DatabaseError, NetworkError, StoreSyncError
 from storesync.resilience.errors import BudgetExhaustedError, CircuitOpenError
@@ -151,12 +152,19 @@ def translating_infrastructure_errors(fn: Callable[..., Any]) -> Callable[..., A
     untranslated, the driver's exception was dead-lettered as INTERNAL_ERROR in chaos runs
     while PostgreSQL restarted, instead of being retried a few seconds later. Redis going away
     (a restart: the coalescing keys and the broker live there) is a NETWORK_ERROR, retried
-    alike (chaos runs dead-lettered up to 7 jobs per Redis restart before)."""
+    alike (chaos runs dead-lettered up to 7 jobs per Redis restart before). A pool that stayed
+    full for its whole timeout (not a DBAPIError: no driver is involved) is retried the same way,
+    with the queue's backoff giving the pool time to drain."""
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except PoolTimeoutError as exc:
+            raise DatabaseError(
+                "Every database connection was in use; retrying.",
+                details={"driver_error": "PoolTimeout"},
+            ) from exc
         except (OperationalError, InterfaceError) as exc:
             raise DatabaseError(
                 "The database was unavailable or aborted the transaction; retrying.",
