@@ -3,6 +3,7 @@ with CI=true), a fresh database per backend, and the app wired to it."""
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 from sqlalchemy import Engine, create_engine, text
 
 from storesync.bootstrap import Container, build_container
@@ -90,6 +92,18 @@ def redis_url() -> str:
     finally:
         client.close()
     return REDIS_URL
+
+
+@pytest.fixture(autouse=True)
+def _logging_configuration_restored() -> Iterator[None]:
+    """A command run in-process (`settings_or_exit` → `configure_logging`) reconfigures structlog
+    and the root logger's level for the whole process; put both back so later tests' captured
+    logs are not filtered by it."""
+    saved = structlog.get_config()
+    level = logging.getLogger().level
+    yield
+    structlog.configure(**saved)
+    logging.getLogger().setLevel(level)
 
 
 @pytest.fixture(autouse=True)

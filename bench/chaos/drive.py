@@ -37,6 +37,9 @@ STORM_FACTOR = 10.0  # the order rate during the webhook storm
 SERVE_DOWN_S = 2.0  # embedded: how long `storesync serve` stays dead after its SIGKILL
 EXHAUSTED_AFTER_RESTART_S = 5.0  # PostgreSQL's slots stay full this long after worker-1 restarts
 SHORT_DRIVE_S = 90.0  # a drive shorter than this is "short" (the test suite's runs)
+# Duplicated job deliveries: this share of the drive, and up to this long more until one copy.
+DUP_START, DUP_END = 0.52, 0.61
+DUP_GRACE_S = 5.0
 
 
 def burst_seconds(drive_s: float) -> float:
@@ -82,8 +85,8 @@ def timeline(
         # Until EXHAUSTED_AFTER_RESTART_S after the killed worker came back (see _kill_worker):
         # warm pools open no connection, a worker starting up must.
         (0.40, "pool_exhausted_start"),
-        (0.52, "job_duplicates_start"),
-        (0.61, "job_duplicates_end"),
+        (DUP_START, "job_duplicates_start"),
+        (DUP_END, "job_duplicates_end"),
         (storm_at(drive_s), "storm_start"),
         (storm_at(drive_s) + storm_seconds(drive_s) / drive_s, "storm_end"),
     ]
@@ -111,6 +114,7 @@ class Drive:
     proxy_stats: dict[str, object] = field(default_factory=dict)  # what the proxy did, per phase
     duplicating: bool = False
     _last_dup: float = 0.0
+    _dup_started_at: float = 0.0  # monotonic time duplicating began
     _exhausted: bool = False  # PostgreSQL's slots full (through the proxy) right now
     _storm_orders: int = 0  # orders created when the storm began
     _burst_started_at: float = 0.0  # monotonic time the burst began
@@ -212,11 +216,25 @@ class Drive:
             self._proxy("pg_pool_exhausted", end=True, cmd="exhaust", on=False)
 
     def _set_duplicating(self, on: bool) -> None:
-        self.duplicating = on
         if on:
+            self.duplicating = True
+            self._dup_started_at = time.monotonic()
             self.journal.note("job_duplicates_started")
-        else:
-            self.journal.note("job_duplicates_ended", copies=self.performed.get("job_duplicate", 0))
+            return
+        # Like the burst: the window lasts its planned length even when slow faults before it
+        # made the timeline late and both ends came due in one tick (seen in CI: start and end
+        # at t=28.0 of a 30 s drive, 0 copies, `job_duplicate` missing); and while no copy was
+        # made yet it keeps trying a little longer, since the queues may be empty for a moment.
+        deadline = self._dup_started_at + (DUP_END - DUP_START) * self.drive_s
+        give_up = deadline + DUP_GRACE_S
+        while time.monotonic() < deadline or (
+            not self.performed.get("job_duplicate") and time.monotonic() < give_up
+        ):
+            self._duplicate_jobs(0.0)
+            self.journal.watch(self.stack.procs)
+            time.sleep(0.2)
+        self.duplicating = False
+        self.journal.note("job_duplicates_ended", copies=self.performed.get("job_duplicate", 0))
 
     def _duplicate_jobs(self, elapsed: float) -> None:
         """While on (and, if no copy was made yet, until 3/4 of the drive): every 0.5 s, copies

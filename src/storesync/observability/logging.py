@@ -70,7 +70,11 @@ def configure_logging(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+        # Not cached: a cached logger keeps the configuration of its first call for the life of
+        # the process, so a command run in-process (tests, CliRunner) froze every logger it
+        # touched at its level and its processors (seen: later captured logs came back empty).
+        # Resolving the configuration per call costs microseconds at our log volume.
+        cache_logger_on_first_use=False,
     )
     # Route the standard library (uvicorn, sqlalchemy, dramatiq) through the same renderer.
     handler = logging.StreamHandler(sys.stderr)
